@@ -1,0 +1,81 @@
+"""The `newsmon` command line: parse arguments, load config, dispatch, map errors to exit codes.
+
+Exit codes: 0 success; 1 the command ran but failed (e.g. every source failed);
+2 bad usage or bad configuration (nothing was written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from monitor import __version__
+from monitor.commands.base import CommandContext
+
+# Each module registers its sub-commands; order is the order of `newsmon --help`.
+COMMAND_MODULES = (
+    "monitor.commands.admin",
+    "monitor.commands.crawl",
+    "monitor.commands.ingest",
+    "monitor.commands.match",
+    "monitor.commands.articles",
+)
+NO_CONFIG_COMMANDS = frozenset({"init"})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsmon",
+        description="Follow a topic across many outlets and languages.",
+    )
+    parser.add_argument("--version", action="version", version=f"newsmon {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="DIR",
+        help="configuration directory (default: $NEWSMON_CONFIG or ./config)",
+    )
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL (default: $NEWSMON_DATABASE_URL or newsmon.toml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from monitor.config import ConfigError, load_config, resolve_config_dir, resolve_database_url
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler = args.handler
+    if args.command in NO_CONFIG_COMMANDS:
+        return int(handler(args, None))
+    try:
+        config = load_config(resolve_config_dir(args.config))
+    except ConfigError as exc:
+        print(f"newsmon: configuration error: {exc}", file=sys.stderr)
+        return 2
+    ctx = CommandContext(config=config, database_url=resolve_database_url(args.db, config))
+    try:
+        return int(handler(args, ctx))
+    except ConfigError as exc:
+        print(f"newsmon: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsmon: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

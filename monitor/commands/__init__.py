@@ -1,0 +1,1 @@
+"""The sub-commands of `newsmon`, one module per family."""

@@ -1,0 +1,27 @@
+"""Translate the validated newsmon configuration into Scrapy settings for one crawl."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.config import AppConfig
+
+
+def scrapy_overrides(config: AppConfig, database_url: str) -> dict[str, Any]:
+    crawl = config.settings.crawl
+    return {
+        "NEWSMON_CONFIG_DIR": str(config.directory),
+        "NEWSMON_DATABASE_URL": database_url,
+        "USER_AGENT": crawl.user_agent,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "DOWNLOAD_MAXSIZE": max(crawl.max_page_bytes, crawl.max_feed_bytes),
+        "NEWSMON_MAX_PAGE_BYTES": crawl.max_page_bytes,
+        "CONCURRENT_REQUESTS": crawl.concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "RETRY_TIMES": crawl.retry_times,
+        "REDIRECT_MAX_TIMES": crawl.max_redirects,
+        "NEWSMON_EXTRACT_WORKERS": crawl.extract_workers,
+    }

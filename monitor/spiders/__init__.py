@@ -1,0 +1,1 @@
+"""newsmon spiders: sources in, article responses out."""

@@ -1,0 +1,101 @@
+"""Store one extracted article: exact dedup, matches, story; the caller owns the transaction.
+
+Shared by the crawler's StorePipeline and `newsmon ingest`, so both dedup the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy.orm import Session
+
+from monitor.dedup import canonicalize_url, content_fingerprint, url_key
+from monitor.extract import ExtractedArticle
+from storage.articles import (
+    MatchRecord,
+    NewArticle,
+    add_article,
+    add_url_aliases,
+    article_by_url_hash,
+    original_by_fingerprint,
+)
+
+if TYPE_CHECKING:
+    from monitor.matching import TopicMatch
+    from monitor.story_assign import StoryAssigner
+
+Outcome = Literal["new", "duplicate", "known"]
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    outcome: Outcome
+    article_id: int
+    matched: bool
+    duplicate_of: int | None = None
+
+
+def match_records(matches: Sequence[TopicMatch]) -> list[MatchRecord]:
+    return [
+        MatchRecord(
+            topic=m.topic,
+            matched=m.matched,
+            score=m.score,
+            keywords=m.to_json().get("keywords", []),
+            snippet=m.snippet,
+        )
+        for m in matches
+    ]
+
+
+def store_article(
+    session: Session,
+    *,
+    source: str,
+    url: str,
+    final_url: str,
+    article: ExtractedArticle,
+    matches: Sequence[TopicMatch],
+    stories: StoryAssigner | None = None,
+    feed_published: datetime | None = None,
+    first_seen: datetime | None = None,
+) -> StoreResult:
+    """Insert the article unless its canonical URL is known; exact copies point to the first.
+
+    The canonical URL is the page's rel=canonical/og:url when present, else the fetched URL.
+    """
+    canonical = canonicalize_url(article.canonical_url or final_url)
+    key = url_key(canonical)
+    aliases = tuple(dict.fromkeys((url_key(url), url_key(final_url), key)))
+    matched = any(m.matched for m in matches)
+    existing = article_by_url_hash(session, key)
+    if existing is not None:
+        add_url_aliases(session, existing.id, aliases)
+        return StoreResult("known", existing.id, matched)
+    fingerprint = content_fingerprint(article.text)
+    original = original_by_fingerprint(session, fingerprint)
+    new = NewArticle(
+        url_hash=key,
+        canonical_url=canonical,
+        url=final_url,
+        source=source,
+        fingerprint=fingerprint,
+        title=article.title,
+        text=article.text,
+        description=article.description,
+        authors=article.authors,
+        language=article.language,
+        site_name=article.site_name,
+        published=article.published or feed_published,
+        first_seen=first_seen,
+        url_hashes=aliases,
+    )
+    stored = add_article(session, new, match_records(matches), duplicate_of=original)
+    if stories is not None:
+        stored.story_id = stories.assign(session, stored, duplicate_of=original)
+    if original is not None:
+        return StoreResult("duplicate", stored.id, matched, duplicate_of=original.id)
+    return StoreResult("new", stored.id, matched)
