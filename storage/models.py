@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -207,3 +208,21 @@ class HttpCacheEntry(Base):
     etag: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleSignature(Base):
+    """What story clustering keeps of an article (monitor.story_features): the source of
+    truth from which every process rebuilds its in-memory index for the window."""
+
+    __tablename__ = "story_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    seen: Mapped[datetime] = mapped_column(index=True)
+    published: Mapped[datetime | None] = mapped_column(nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    shingles: Mapped[int] = mapped_column(Integer, default=0)
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    features: Mapped[str] = mapped_column(Text, default="")
+    title_words: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,381 @@
+"""Story clustering (pure): settings, the "same story?" decision and the in-memory index.
+
+The index holds the signatures (monitor.story_features) of the articles seen in the last
+``window_days``. For a new article it finds candidates two ways, both O(1) in the index
+size: MinHash LSH buckets (copies) and an inverted index on rare features (rewrites),
+then verifies each candidate with :func:`same_story`. The article joins the story of the
+best verified candidate, or starts a new one. Nothing here does I/O: the glue that
+persists signatures and stories is monitor.story_assign.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.story_features import (
+    MIN_SHINGLES,
+    NUM_PERM,
+    StorySignature,
+    jaccard_estimate,
+    title_similarity,
+)
+
+LSH_BANDS = 16
+LSH_ROWS = NUM_PERM // LSH_BANDS
+_BAND_MIX = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
+    dtype=np.uint64,
+)[:LSH_ROWS]
+_BAND_SALT = np.arange(LSH_BANDS, dtype=np.uint64) * np.uint64(0xFF51AFD7ED558CCD)
+
+
+class StoriesSettings(BaseModel):
+    """`[stories]` in newsmon.toml. The defaults were tuned on tests/data/stories/pairs.jsonl
+    (see docs/relevance.md, "Story clustering")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_days: float = Field(
+        30, gt=0, description="How far back a new article is compared (days of first_seen)."
+    )
+    copy_jaccard: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Estimated 3-word-shingle Jaccard from which two texts are copies of one "
+        "another (syndication, other boilerplate, an edited paragraph), whatever their dates.",
+    )
+    rewrite_overlap: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Share of rare-feature weight (names, places, figures; weighted by "
+        "rarity) that a rewrite must share with an article of the story, relative to the "
+        "article with fewer such features.",
+    )
+    rewrite_min_shared: int = Field(
+        4, ge=1, description="Rare features a rewrite must share, at least."
+    )
+    title_similarity: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Title word Jaccard from which a rewrite needs only `title_min_shared` "
+        "rare features in common.",
+    )
+    title_min_shared: int = Field(
+        2, ge=1, description="Rare features a rewrite with a similar title must share."
+    )
+    rewrite_gap_days: float = Field(
+        4,
+        ge=0,
+        description="Rewrites are linked only if published (or seen) at most this many days "
+        "apart; copies are linked across the whole window.",
+    )
+    rare_max_share: float = Field(
+        0.01,
+        gt=0,
+        le=1,
+        description="A feature in more than this share of the window's stories (and more "
+        "than `rare_min_docs`) is common: it neither finds nor weighs candidates.",
+    )
+    rare_min_docs: int = Field(
+        10, ge=1, description="Story count up to which a feature is always rare."
+    )
+    idf_floor_docs: int = Field(
+        1000,
+        ge=1,
+        description="Rarity is computed as if the window held at least this many stories, "
+        "so that a fresh database does not treat every name as unique.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    same: bool
+    score: float
+    reason: str
+    """"copy", "rewrite", "title+rewrite" or "" when not the same story."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    article_id: int
+    story_id: int
+    verdict: Verdict
+
+
+@dataclass(slots=True)
+class _Entry:
+    sig: StorySignature
+    story_id: int
+    at: datetime
+    keys: list[int]
+
+
+def _when(sig: StorySignature) -> datetime | None:
+    return sig.published or sig.seen
+
+
+def band_keys(sig: StorySignature) -> list[int]:
+    """LSH keys (one per band, salted by band) or [] when the text is too short to tell."""
+    if sig.shingles < MIN_SHINGLES:
+        return []
+    rows = sig.minhash_array().astype(np.uint64).reshape(LSH_BANDS, LSH_ROWS)
+    keys: list[int] = ((rows * _BAND_MIX).sum(axis=1) ^ _BAND_SALT).tolist()
+    return keys
+
+
+class StoryIndex:
+    """Signatures of the window's articles, with LSH buckets and rare-feature postings.
+
+    Posting lists are append-only and cleaned lazily: expired ids are skipped when read and
+    a list is compacted once half of it is stale, so expiry costs O(features) per article.
+    """
+
+    def __init__(self, settings: StoriesSettings) -> None:
+        self.settings = settings
+        self._entries: dict[int, _Entry] = {}
+        self._buckets: dict[int, int | list[int]] = {}
+        self._postings: dict[str, list[int]] = {}
+        self._af: Counter[str] = Counter()  # articles holding a feature (posting hygiene)
+        self._df: Counter[str] = Counter()  # stories holding a feature (rarity)
+        self._members: dict[int, int | list[int]] = {}
+        self._story_feats: dict[int, Counter[str]] = {}  # only stories of 2+ articles
+        self._expiry: list[tuple[datetime, int]] = []
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, article_id: int) -> bool:
+        return article_id in self._entries
+
+    @property
+    def story_count(self) -> int:
+        return len(self._members)
+
+    def story_of(self, article_id: int) -> int | None:
+        entry = self._entries.get(article_id)
+        return entry.story_id if entry else None
+
+    # -- rarity -----------------------------------------------------------------------
+    def _common_df(self) -> float:
+        return max(self.settings.rare_min_docs, self.settings.rare_max_share * len(self._members))
+
+    def weight(self, feature: str) -> float:
+        """Inverse story frequency of a feature in the window; 0 for common ones.
+
+        Frequencies count stories, not articles: fifty copies of one wire story keep its
+        names rare, while a name found in many stories ("Pyongyang") becomes common.
+        """
+        df = self._df.get(feature, 0)
+        if df > self._common_df():
+            return 0.0
+        n = max(len(self._members), self.settings.idf_floor_docs)
+        return math.log((n + 1) / (df + 1))
+
+    # -- updates ----------------------------------------------------------------------
+    def _join_story(self, article_id: int, story_id: int, feats: tuple[str, ...]) -> None:
+        held = self._members.get(story_id)
+        if held is None:
+            self._members[story_id] = article_id
+            for f in feats:
+                self._df[f] += 1
+            return
+        counts = self._story_feats.get(story_id)
+        if counts is None:
+            assert isinstance(held, int)
+            counts = self._story_feats[story_id] = Counter(self._entries[held].sig.features)
+            self._members[story_id] = [held]
+        members = self._members[story_id]
+        assert isinstance(members, list)
+        members.append(article_id)
+        for f in feats:
+            if counts[f] == 0:
+                self._df[f] += 1
+            counts[f] += 1
+
+    def _leave_story(self, article_id: int, story_id: int, feats: tuple[str, ...]) -> None:
+        held = self._members.get(story_id)
+        if held is None:
+            return
+        gone: tuple[str, ...] | list[str]
+        if isinstance(held, int):
+            del self._members[story_id]
+            gone = feats
+        else:
+            held.remove(article_id)
+            counts = self._story_feats[story_id]
+            gone = []
+            for f in feats:
+                counts[f] -= 1
+                if counts[f] <= 0:
+                    del counts[f]
+                    gone.append(f)
+            if len(held) == 1:
+                self._members[story_id] = held[0]
+                del self._story_feats[story_id]
+        for f in gone:
+            left = self._df[f] - 1
+            if left <= 0:
+                del self._df[f]
+            else:
+                self._df[f] = left
+
+    def add(self, article_id: int, story_id: int, sig: StorySignature, at: datetime) -> None:
+        """Index an article (replacing an earlier entry of the same id)."""
+        if article_id in self._entries:
+            self.remove(article_id)
+        keys = band_keys(sig)
+        self._join_story(article_id, story_id, sig.features)
+        self._entries[article_id] = _Entry(sig, story_id, at, keys)
+        for key in keys:
+            held = self._buckets.get(key)
+            if held is None:
+                self._buckets[key] = article_id
+            elif isinstance(held, list):
+                held.append(article_id)
+            else:
+                self._buckets[key] = [held, article_id]
+        for f in sig.features:
+            self._af[f] += 1
+            self._postings.setdefault(f, []).append(article_id)
+        heapq.heappush(self._expiry, (at, article_id))
+
+    def remove(self, article_id: int) -> None:
+        entry = self._entries.pop(article_id, None)
+        if entry is None:
+            return
+        self._leave_story(article_id, entry.story_id, entry.sig.features)
+        for key in entry.keys:
+            held = self._buckets.get(key)
+            if isinstance(held, list):
+                if article_id in held:
+                    held.remove(article_id)
+                if len(held) == 1:
+                    self._buckets[key] = held[0]
+            elif held == article_id:
+                del self._buckets[key]
+        for f in entry.sig.features:
+            left = self._af[f] - 1
+            if left <= 0:
+                del self._af[f]
+                self._postings.pop(f, None)
+                continue
+            self._af[f] = left
+            plist = self._postings[f]
+            if len(plist) > 2 * left + 8:
+                self._postings[f] = [a for a in plist if a in self._entries]
+
+    def set_story(self, article_id: int, story_id: int) -> None:
+        entry = self._entries.get(article_id)
+        if entry is not None and entry.story_id != story_id:
+            self.remove(article_id)
+            self.add(article_id, story_id, entry.sig, entry.at)
+
+    def drop_story(self, story_id: int) -> None:
+        """Forget every article of a story (e.g. one whose transaction was rolled back)."""
+        held = self._members.get(story_id)
+        for aid in [held] if isinstance(held, int) else list(held or []):
+            self.remove(aid)
+
+    def expire(self, before: datetime) -> int:
+        """Drop articles indexed with a time before ``before``; return how many."""
+        dropped = 0
+        while self._expiry and self._expiry[0][0] < before:
+            at, aid = heapq.heappop(self._expiry)
+            entry = self._entries.get(aid)
+            if entry is not None and entry.at == at:
+                self.remove(aid)
+                dropped += 1
+        return dropped
+
+    # -- queries ----------------------------------------------------------------------
+    def candidates(self, sig: StorySignature) -> set[int]:
+        """Ids sharing an LSH bucket or enough rare features with ``sig`` (unverified)."""
+        found: set[int] = set()
+        for key in band_keys(sig):
+            held = self._buckets.get(key)
+            if held is None:
+                continue
+            if isinstance(held, list):
+                found.update(held)
+            else:
+                found.add(held)
+        common = self._common_df()
+        hits: Counter[int] = Counter()
+        for f in sig.features:
+            df = self._df.get(f, 0)
+            if 0 < df <= common:
+                hits.update(self._postings.get(f, ()))
+        need = min(self.settings.title_min_shared, self.settings.rewrite_min_shared)
+        found.update(a for a, n in hits.items() if n >= need)
+        return {a for a in found if a in self._entries}
+
+    def query(self, sig: StorySignature) -> list[Candidate]:
+        """Verified candidates, best first."""
+        out = []
+        for aid in self.candidates(sig):
+            entry = self._entries[aid]
+            verdict = same_story(sig, entry.sig, self)
+            if verdict.same:
+                out.append(Candidate(aid, entry.story_id, verdict))
+        out.sort(key=lambda c: (-c.verdict.score, c.article_id))
+        return out
+
+    def best_story(self, sig: StorySignature) -> Candidate | None:
+        found = self.query(sig)
+        return found[0] if found else None
+
+
+def _gap_days(a: StorySignature, b: StorySignature) -> float | None:
+    ta, tb = _when(a), _when(b)
+    if ta is None or tb is None:
+        return None
+    ta = ta if ta.tzinfo else ta.replace(tzinfo=UTC)
+    tb = tb if tb.tzinfo else tb.replace(tzinfo=UTC)
+    return abs((ta - tb) / timedelta(days=1))
+
+
+def same_story(a: StorySignature, b: StorySignature, index: StoryIndex) -> Verdict:
+    """Decide whether ``a`` and ``b`` tell the same story.
+
+    1. Copy: estimated shingle Jaccard >= ``copy_jaccard``. Syndicated copies with
+       another headline, leftover boilerplate or one rewritten paragraph stay well above
+       0.5; unrelated articles on one topic stay below 0.15.
+    2. Rewrite (within ``rewrite_gap_days``): the rare features both share weigh at least
+       ``rewrite_overlap`` of the smaller side's rare-feature weight, and they number at
+       least ``rewrite_min_shared`` (``title_min_shared`` when the titles are similar).
+       Rarity comes from the index: a name in 1% of the window's articles ("Russia" for a
+       Russia topic) neither links nor weighs, so two stories on one topic on one day
+       need their own facts in common.
+    """
+    s = index.settings
+    jac = jaccard_estimate(a, b)
+    if jac >= s.copy_jaccard:
+        return Verdict(True, 1.0 + jac, "copy")
+    gap = _gap_days(a, b)
+    if gap is not None and gap > s.rewrite_gap_days:
+        return Verdict(False, jac, "")
+    wa = {f: index.weight(f) for f in a.features}
+    wa = {f: w for f, w in wa.items() if w > 0}
+    wb = {f: index.weight(f) for f in b.features}
+    wb = {f: w for f, w in wb.items() if w > 0}
+    if not wa or not wb:
+        return Verdict(False, jac, "")
+    shared = wa.keys() & wb.keys()
+    overlap = sum(wa[f] for f in shared) / min(sum(wa.values()), sum(wb.values()))
+    tsim = title_similarity(a, b)
+    if overlap >= s.rewrite_overlap:
+        if len(shared) >= s.rewrite_min_shared:
+            return Verdict(True, overlap, "rewrite")
+        if tsim >= s.title_similarity and len(shared) >= s.title_min_shared:
+            return Verdict(True, overlap, "title+rewrite")
+    return Verdict(False, max(jac, overlap), "")
