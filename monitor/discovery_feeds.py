@@ -1,0 +1,123 @@
+"""Feeds: RSS 0.9x/1.0/2.0, Atom and JSON Feed, told apart by content, not by URL or
+Content-Type (servers mislabel both)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from monitor.discovery_common import (
+    DEFAULT_MAX_BYTES,
+    GZIP_MAGIC,
+    DiscoveredLink,
+    ParseFailure,
+    ParseResult,
+    clean_text,
+    gunzip_bounded,
+    normalise_language,
+    parse_date,
+    resolve_url,
+    strip_leading_junk,
+)
+from monitor.discovery_xml import Collector, parse_xml
+
+
+def parse_feed(
+    body: bytes,
+    url: str,
+    max_items: int = 500,
+    *,
+    charset: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ParseResult:
+    """Links from a feed, newest first (document order when undated), duplicates dropped,
+    at most max_items. `charset` is the HTTP Content-Type charset, used when the document's
+    own is missing or wrong. Never raises: problems come back in error/error_code."""
+    try:
+        return _parse_feed(body, url, max_items, charset, max_bytes)
+    except ParseFailure as failure:
+        return ParseResult(kind="unknown", error=failure.message, error_code=failure.code)
+    except Exception as exc:  # a parser bug must cost one source, not the crawl
+        return ParseResult(
+            kind="unknown",
+            error=f"parser error: {type(exc).__name__}: {exc}"[:300],
+            error_code="parser-bug",
+        )
+
+
+def _parse_feed(
+    body: bytes, url: str, max_items: int, charset: str | None, max_bytes: int
+) -> ParseResult:
+    if body[:2] == GZIP_MAGIC:
+        body = gunzip_bounded(body, max_bytes)
+    elif len(body) > max_bytes:
+        raise ParseFailure("too-large", f"the document is over {max_bytes} bytes; refused")
+    head = strip_leading_junk(body[:64])
+    if head.startswith((b"{", b"[")):
+        return parse_json_feed(body, url, max_items)
+    return parse_xml(body, url, max_items, charset)
+
+
+def parse_json_feed(body: bytes, url: str, max_items: int = 500) -> ParseResult:
+    """JSON Feed 1.0/1.1 (jsonfeed.org)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        return ParseResult(
+            kind="jsonfeed", error=f"malformed JSON: {exc}"[:300], error_code="malformed-json"
+        )
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return ParseResult(
+            kind="json",
+            error="not a feed: the JSON document is not a JSON Feed (no items list)",
+            error_code="not-a-feed",
+        )
+    feed_language = normalise_language(_string(data.get("language")))
+    base = resolve_url(_string(data.get("feed_url")), url) or url
+    collector = Collector(max_items)
+    for item in data["items"]:
+        collector.add(_json_item(item, base) if isinstance(item, dict) else None)
+    links = collector.links(feed_language)
+    if not links:
+        if collector.skipped:
+            return ParseResult(
+                kind="jsonfeed",
+                skipped=collector.skipped,
+                error=f"no usable links: {collector.skipped} items, none with an http(s) URL",
+                error_code="no-links",
+            )
+        return ParseResult(kind="jsonfeed", error="the feed has no items", error_code="empty")
+    if collector.truncated:
+        return ParseResult(
+            kind="jsonfeed",
+            links=links,
+            skipped=collector.skipped,
+            truncated=True,
+            error=f"{collector.unique} items, only the newest {max_items} kept",
+            error_code="too-many-items",
+        )
+    return ParseResult(kind="jsonfeed", links=links, skipped=collector.skipped)
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _json_item(item: dict[str, Any], base: str) -> DiscoveredLink | None:
+    url = resolve_url(_string(item.get("url")), base) or resolve_url(
+        _string(item.get("external_url")), base
+    )
+    if url is None:
+        item_id = _string(item.get("id")) or ""
+        url = resolve_url(item_id, base) if item_id.startswith(("http:", "https:")) else None
+    if url is None:
+        return None
+    published = parse_date(_string(item.get("date_published"))) or parse_date(
+        _string(item.get("date_modified"))
+    )
+    return DiscoveredLink(
+        url=url,
+        title=clean_text(_string(item.get("title"))),
+        published=published,
+        language=normalise_language(_string(item.get("language"))),
+    )
