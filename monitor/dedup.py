@@ -96,6 +96,18 @@ def normalize_text(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def content_fingerprint(text: str) -> str:
-    """Hash of the normalised text: equal for the same article served under two URLs."""
-    return hashlib.sha1(normalize_text(text).encode("utf-8")).hexdigest()
+MIN_FINGERPRINT_WORDS = 5
+
+
+def content_fingerprint(text: str, title: str = "") -> str:
+    """Hash of the article's substantive lines: equal for one article under two URLs.
+
+    Lines shorter than a sentence (bylines, datelines, captions) and the headline repeated
+    in the body are left out: syndicating sites change exactly those and keep the rest.
+    """
+    skip = normalize_text(title)
+    lines = [normalize_text(line) for line in text.splitlines()]
+    kept = [ln for ln in lines if ln != skip and len(ln.split()) >= MIN_FINGERPRINT_WORDS]
+    if not kept:
+        kept = [normalize_text(text)]
+    return hashlib.sha1("\n".join(kept).encode("utf-8")).hexdigest()

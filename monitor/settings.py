@@ -43,3 +43,4 @@ EXTENSIONS = {
 DOWNLOADER_MIDDLEWARES = {
     "monitor.middlewares.AddressGuardMiddleware": 50,
 }
+LOG_FORMATTER = "monitor.logformatter.NewsmonLogFormatter"

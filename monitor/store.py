@@ -75,7 +75,7 @@ def store_article(
     if existing is not None:
         add_url_aliases(session, existing.id, aliases)
         return StoreResult("known", existing.id, matched)
-    fingerprint = content_fingerprint(article.text)
+    fingerprint = content_fingerprint(article.text, article.title)
     original = original_by_fingerprint(session, fingerprint)
     new = NewArticle(
         url_hash=key,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import Any
 
@@ -29,6 +30,14 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_crawl)
 
 
+def _quiet_scrapy_logs(verbose: bool) -> None:
+    """Scrapy sets its loggers to DEBUG; our stderr handler decides what shows."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    for log_handler in logging.getLogger().handlers:
+        log_handler.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
 def run_crawl(args: argparse.Namespace, ctx: CommandContext) -> int:
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -52,8 +61,11 @@ def run_crawl(args: argparse.Namespace, ctx: CommandContext) -> int:
     settings.set(
         "NEWSMON_PROGRESS_INTERVAL", 0 if args.quiet or args.json else 5.0, priority="cmdline"
     )
-    process = CrawlerProcess(settings, install_root_handler=True)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    _quiet_scrapy_logs(args.verbose)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler("news")
+    _quiet_scrapy_logs(args.verbose)
     process.crawl(crawler, sources=",".join(args.source))
     process.start()
     run_id = crawler.stats.get_value("newsmon/run_id") if crawler.stats else None

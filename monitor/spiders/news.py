@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from monitor import signals
 from monitor.config import AppConfig, SourceConfig, load_config
-from monitor.dedup import url_key
+from monitor.dedup import canonicalize_url, url_key
 from monitor.discovery import DiscoveredLink, parse_feed
 from monitor.items import PageItem
 from monitor.spiders.failures import classify_failure
@@ -30,6 +30,7 @@ class NewsSpider(Spider):
     """Sources in, article responses out; everything after the fetch is in the pipelines."""
 
     name = "news"
+
     def __init__(self, *args: Any, sources: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.only_sources = [s for s in (sources or "").split(",") if s]
@@ -99,11 +100,13 @@ class NewsSpider(Spider):
         if max_age is not None:
             cutoff = self.now() - max_age
             links = tuple(x for x in links if x.published is None or x.published >= cutoff)
-        keys = {link.url: url_key(link.url) for link in links}
+        unique: dict[str, DiscoveredLink] = {}
+        for link in links:
+            unique.setdefault(url_key(link.url), link)
         assert self.engine is not None
         with Session(self.engine) as session:
-            known = known_url_hashes(session, keys.values())
-        return [link for link in links if keys[link.url] not in known]
+            known = known_url_hashes(session, unique)
+        return [link for key, link in unique.items() if key not in known]
 
     def parse_feed(self, response: Response, source: SourceConfig) -> Iterator[Request]:
         assert self.config is not None
@@ -121,7 +124,7 @@ class NewsSpider(Spider):
         )
         for link in self.fresh_links(source, result.links):
             yield Request(
-                link.url,
+                canonicalize_url(link.url),
                 callback=self.parse_article,
                 errback=self.on_error,
                 meta={

@@ -1,0 +1,31 @@
+"""Short log lines for dropped items: the default prints the whole item, HTML included."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Spider
+from scrapy.http import Response
+from scrapy.logformatter import LogFormatter, LogFormatterResult
+
+
+class NewsmonLogFormatter(LogFormatter):
+    def dropped(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | None,
+        spider: Spider | None = None,
+    ) -> LogFormatterResult:
+        return {
+            "level": logging.INFO,
+            "msg": "Dropped: %(exception)s",
+            "args": {"exception": exception},
+        }
+
+    def scraped(
+        self, item: Any, response: Response | Exception | None, spider: Spider | None = None
+    ) -> LogFormatterResult:
+        url = getattr(item, "final_url", "")
+        return {"level": logging.DEBUG, "msg": "Scraped: %(url)s", "args": {"url": url}}
