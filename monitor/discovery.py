@@ -13,13 +13,29 @@ from monitor.discovery_common import (
     resolve_url,
 )
 from monitor.discovery_feeds import parse_feed, parse_json_feed
+from monitor.discovery_html import (
+    compile_patterns,
+    discover_feeds_in_html,
+    extract_listing_links,
+    find_next_page,
+    same_site,
+)
+from monitor.discovery_sitemaps import parse_sitemap, parse_text_sitemap, sitemaps_from_robots
 
 __all__ = [
     "DiscoveredLink",
     "ParseResult",
+    "compile_patterns",
+    "discover_feeds_in_html",
+    "extract_listing_links",
+    "find_next_page",
     "gunzip_bounded",
     "parse_date",
     "parse_feed",
     "parse_json_feed",
+    "parse_sitemap",
+    "parse_text_sitemap",
     "resolve_url",
+    "same_site",
+    "sitemaps_from_robots",
 ]
