@@ -29,6 +29,8 @@ from monitor.story_features import (
 
 LSH_BANDS = 16
 LSH_ROWS = NUM_PERM // LSH_BANDS
+LOOKUP_FEATURES = 16
+MAX_POSTINGS = 2000
 _BAND_MIX = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
     dtype=np.uint64,
@@ -83,16 +85,17 @@ class StoriesSettings(BaseModel):
         0.01,
         gt=0,
         le=1,
-        description="A feature in more than this share of the window's stories (and more "
+        description="A feature in more than this share of the window's independent texts "
+        "(articles that are not near-copies of another; and in more "
         "than `rare_min_docs`) is common: it neither finds nor weighs candidates.",
     )
     rare_min_docs: int = Field(
-        10, ge=1, description="Story count up to which a feature is always rare."
+        5, ge=1, description="Independent texts up to which a feature is always rare."
     )
     idf_floor_docs: int = Field(
         1000,
         ge=1,
-        description="Rarity is computed as if the window held at least this many stories, "
+        description="Rarity is computed as if the window held at least this many texts, "
         "so that a fresh database does not treat every name as unique.",
     )
 
@@ -118,6 +121,7 @@ class _Entry:
     story_id: int
     at: datetime
     keys: list[int]
+    independent: bool
 
 
 def _when(sig: StorySignature) -> datetime | None:
@@ -136,8 +140,14 @@ def band_keys(sig: StorySignature) -> list[int]:
 class StoryIndex:
     """Signatures of the window's articles, with LSH buckets and rare-feature postings.
 
-    Posting lists are append-only and cleaned lazily: expired ids are skipped when read and
-    a list is compacted once half of it is stale, so expiry costs O(features) per article.
+    Rarity counts *independent texts*: an article indexed while a near-copy of it (by
+    MinHash alone) is already there adds nothing to the feature frequencies, so fifty
+    copies of one wire story keep its names rare, while a name used by many separately
+    written articles ("Pyongyang" for a North Korea topic) becomes common. Copies are
+    found without the features, so merges cannot feed back into rarity.
+
+    Posting lists are append-only and cleaned lazily: expired ids are skipped when read
+    and a list is compacted once half of it is stale, so expiry is O(features) per article.
     """
 
     def __init__(self, settings: StoriesSettings) -> None:
@@ -146,9 +156,8 @@ class StoryIndex:
         self._buckets: dict[int, int | list[int]] = {}
         self._postings: dict[str, list[int]] = {}
         self._af: Counter[str] = Counter()  # articles holding a feature (posting hygiene)
-        self._df: Counter[str] = Counter()  # stories holding a feature (rarity)
-        self._members: dict[int, int | list[int]] = {}
-        self._story_feats: dict[int, Counter[str]] = {}  # only stories of 2+ articles
+        self._df: Counter[str] = Counter()  # independent texts holding a feature (rarity)
+        self._independent = 0
         self._expiry: list[tuple[datetime, int]] = []
 
     def __len__(self) -> int:
@@ -158,8 +167,9 @@ class StoryIndex:
         return article_id in self._entries
 
     @property
-    def story_count(self) -> int:
-        return len(self._members)
+    def independent(self) -> int:
+        """Indexed articles that were not near-copies of an earlier indexed article."""
+        return self._independent
 
     def story_of(self, article_id: int) -> int | None:
         entry = self._entries.get(article_id)
@@ -167,75 +177,52 @@ class StoryIndex:
 
     # -- rarity -----------------------------------------------------------------------
     def _common_df(self) -> float:
-        return max(self.settings.rare_min_docs, self.settings.rare_max_share * len(self._members))
+        """Frequency above which a feature is common.
+
+        ``rare_min_docs`` texts, or ``rare_max_share`` of them in a large window; in a
+        nearly empty window (a new topic) a feature in over a quarter of the few texts
+        (and at least three) is common already: the topic's own names, not a story's.
+        """
+        n = self._independent
+        floor = min(float(self.settings.rare_min_docs), 2 + n / 4)
+        return max(floor, self.settings.rare_max_share * n)
 
     def weight(self, feature: str) -> float:
-        """Inverse story frequency of a feature in the window; 0 for common ones.
-
-        Frequencies count stories, not articles: fifty copies of one wire story keep its
-        names rare, while a name found in many stories ("Pyongyang") becomes common.
-        """
+        """Inverse frequency of a feature among the window's independent texts; 0 if common."""
         df = self._df.get(feature, 0)
         if df > self._common_df():
             return 0.0
-        n = max(len(self._members), self.settings.idf_floor_docs)
+        n = max(self._independent, self.settings.idf_floor_docs)
         return math.log((n + 1) / (df + 1))
 
     # -- updates ----------------------------------------------------------------------
-    def _join_story(self, article_id: int, story_id: int, feats: tuple[str, ...]) -> None:
-        held = self._members.get(story_id)
-        if held is None:
-            self._members[story_id] = article_id
-            for f in feats:
-                self._df[f] += 1
-            return
-        counts = self._story_feats.get(story_id)
-        if counts is None:
-            assert isinstance(held, int)
-            counts = self._story_feats[story_id] = Counter(self._entries[held].sig.features)
-            self._members[story_id] = [held]
-        members = self._members[story_id]
-        assert isinstance(members, list)
-        members.append(article_id)
-        for f in feats:
-            if counts[f] == 0:
-                self._df[f] += 1
-            counts[f] += 1
-
-    def _leave_story(self, article_id: int, story_id: int, feats: tuple[str, ...]) -> None:
-        held = self._members.get(story_id)
-        if held is None:
-            return
-        gone: tuple[str, ...] | list[str]
-        if isinstance(held, int):
-            del self._members[story_id]
-            gone = feats
-        else:
-            held.remove(article_id)
-            counts = self._story_feats[story_id]
-            gone = []
-            for f in feats:
-                counts[f] -= 1
-                if counts[f] <= 0:
-                    del counts[f]
-                    gone.append(f)
-            if len(held) == 1:
-                self._members[story_id] = held[0]
-                del self._story_feats[story_id]
-        for f in gone:
-            left = self._df[f] - 1
-            if left <= 0:
-                del self._df[f]
+    def _lsh_hits(self, keys: list[int]) -> set[int]:
+        found: set[int] = set()
+        for key in keys:
+            held = self._buckets.get(key)
+            if held is None:
+                continue
+            if isinstance(held, list):
+                found.update(held)
             else:
-                self._df[f] = left
+                found.add(held)
+        return found
+
+    def _is_copy(self, sig: StorySignature, keys: list[int]) -> bool:
+        limit = self.settings.copy_jaccard
+        for aid in self._lsh_hits(keys):
+            entry = self._entries.get(aid)
+            if entry is not None and jaccard_estimate(sig, entry.sig) >= limit:
+                return True
+        return False
 
     def add(self, article_id: int, story_id: int, sig: StorySignature, at: datetime) -> None:
         """Index an article (replacing an earlier entry of the same id)."""
         if article_id in self._entries:
             self.remove(article_id)
         keys = band_keys(sig)
-        self._join_story(article_id, story_id, sig.features)
-        self._entries[article_id] = _Entry(sig, story_id, at, keys)
+        independent = not self._is_copy(sig, keys)
+        self._entries[article_id] = _Entry(sig, story_id, at, keys, independent)
         for key in keys:
             held = self._buckets.get(key)
             if held is None:
@@ -247,13 +234,15 @@ class StoryIndex:
         for f in sig.features:
             self._af[f] += 1
             self._postings.setdefault(f, []).append(article_id)
+        if independent:
+            self._independent += 1
+            self._df.update(sig.features)
         heapq.heappush(self._expiry, (at, article_id))
 
     def remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
         if entry is None:
             return
-        self._leave_story(article_id, entry.story_id, entry.sig.features)
         for key in entry.keys:
             held = self._buckets.get(key)
             if isinstance(held, list):
@@ -263,7 +252,12 @@ class StoryIndex:
                     self._buckets[key] = held[0]
             elif held == article_id:
                 del self._buckets[key]
+        if entry.independent:
+            self._independent -= 1
+            self._df.subtract(entry.sig.features)
         for f in entry.sig.features:
+            if entry.independent and self._df[f] <= 0:
+                del self._df[f]
             left = self._af[f] - 1
             if left <= 0:
                 del self._af[f]
@@ -276,14 +270,12 @@ class StoryIndex:
 
     def set_story(self, article_id: int, story_id: int) -> None:
         entry = self._entries.get(article_id)
-        if entry is not None and entry.story_id != story_id:
-            self.remove(article_id)
-            self.add(article_id, story_id, entry.sig, entry.at)
+        if entry is not None:
+            entry.story_id = story_id
 
     def drop_story(self, story_id: int) -> None:
         """Forget every article of a story (e.g. one whose transaction was rolled back)."""
-        held = self._members.get(story_id)
-        for aid in [held] if isinstance(held, int) else list(held or []):
+        for aid in [a for a, e in self._entries.items() if e.story_id == story_id]:
             self.remove(aid)
 
     def expire(self, before: datetime) -> int:
@@ -299,22 +291,20 @@ class StoryIndex:
 
     # -- queries ----------------------------------------------------------------------
     def candidates(self, sig: StorySignature) -> set[int]:
-        """Ids sharing an LSH bucket or enough rare features with ``sig`` (unverified)."""
-        found: set[int] = set()
-        for key in band_keys(sig):
-            held = self._buckets.get(key)
-            if held is None:
-                continue
-            if isinstance(held, list):
-                found.update(held)
-            else:
-                found.add(held)
+        """Ids sharing an LSH bucket or enough rare features with ``sig`` (unverified).
+
+        Only the query's LOOKUP_FEATURES rarest known features are looked up, and none
+        held by more than MAX_POSTINGS articles: a rewrite shares several rare facts, so
+        the rarest suffice, and the cost per article stays flat as the window grows.
+        """
+        found = self._lsh_hits(band_keys(sig))
         common = self._common_df()
+        known = sorted((df, f) for f in sig.features if 0 < (df := self._df.get(f, 0)) <= common)
         hits: Counter[int] = Counter()
-        for f in sig.features:
-            df = self._df.get(f, 0)
-            if 0 < df <= common:
-                hits.update(self._postings.get(f, ()))
+        for _, f in known[:LOOKUP_FEATURES]:
+            plist = self._postings.get(f, ())
+            if len(plist) <= MAX_POSTINGS:
+                hits.update(plist)
         need = min(self.settings.title_min_shared, self.settings.rewrite_min_shared)
         found.update(a for a, n in hits.items() if n >= need)
         return {a for a in found if a in self._entries}

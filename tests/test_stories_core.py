@@ -1,0 +1,154 @@
+"""Pure story clustering: signatures, the same-story decision, the index and its window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from monitor.stories import StoriesSettings, StoryIndex, same_story
+from monitor.story_features import jaccard_estimate, signature, strong_features, tokens
+from tests.stories_texts import (
+    BOILER_A,
+    BOILER_B,
+    IT_WORKERS,
+    SEAFOOD,
+    SEAFOOD_EDITED_PARAGRAPH,
+    SEAFOOD_REWRITE,
+    background,
+)
+
+T0 = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+
+
+def seeded_index(n: int = 40) -> StoryIndex:
+    """An index holding ``n`` same-topic stories, as a monitored topic's window would."""
+    index = StoryIndex(StoriesSettings())
+    for i, (title, text) in enumerate(background(n)):
+        index.add(10_000 + i, 10_000 + i, signature(title, text, T0, T0), T0)
+    return index
+
+
+def copy_of_seafood() -> str:
+    sentences = SEAFOOD.split(". ")
+    sentences[5] = SEAFOOD_EDITED_PARAGRAPH.rstrip(".")
+    return f"{BOILER_B}\n" + ". ".join(sentences) + f"\n{BOILER_A}"
+
+
+def test_figures_are_normalised_across_spellings() -> None:
+    assert tokens("13,000 and 13.000 and 13\u00a0000 and 3,5") == [
+        "13000",
+        "and",
+        "13000",
+        "and",
+        "13000",
+        "and",
+        "3.5",
+    ]
+    feats = strong_features(tokens("In 2024 Kang Dong-wan counted 13,000 in Kursk's plants."))
+    assert feats == ("w:kang", "w:dong-wan", "n:13000", "w:kursk")
+
+
+def test_copy_with_other_boilerplate_headline_and_edited_paragraph_is_same_story() -> None:
+    index = seeded_index()
+    a = signature(
+        "Hunchun fish plants use 1,850 North Korean workers", f"{SEAFOOD}\n{BOILER_A}", T0, T0
+    )
+    b = signature(
+        "Report: Pyongyang profits from Chinese seafood plants",
+        copy_of_seafood(),
+        T0 + timedelta(hours=20),
+        T0 + timedelta(hours=20),
+    )
+    verdict = same_story(b, a, index)
+    assert verdict.same and verdict.reason == "copy"
+    assert jaccard_estimate(a, b) > 0.5
+
+
+def test_rewrite_sharing_rare_facts_is_same_story() -> None:
+    index = seeded_index()
+    a = signature("Hunchun fish plants use 1,850 North Korean workers", SEAFOOD, T0, T0)
+    b = signature(
+        "Labour group: Pyongyang earns millions from fish plants",
+        SEAFOOD_REWRITE,
+        T0 + timedelta(days=1),
+        T0 + timedelta(days=1),
+    )
+    assert jaccard_estimate(a, b) < 0.2  # shingles alone would miss it
+    verdict = same_story(b, a, index)
+    assert verdict.same and verdict.reason in {"rewrite", "title+rewrite"}
+
+
+def test_two_stories_on_one_topic_on_one_day_are_not_merged() -> None:
+    index = seeded_index()
+    a = signature("Hunchun fish plants use 1,850 North Korean workers", SEAFOOD, T0, T0)
+    b = signature("Three charged over North Korean IT workers", IT_WORKERS, T0, T0)
+    assert not same_story(b, a, index).same
+    index.add(1, 1, a, T0)
+    assert index.query(b) == []
+
+
+def test_rewrite_far_apart_in_time_is_not_linked_but_a_copy_is() -> None:
+    index = seeded_index()
+    a = signature("Fish plants", SEAFOOD, T0, T0)
+    late = T0 + timedelta(days=10)
+    assert not same_story(signature("Fish", SEAFOOD_REWRITE, late, late), a, index).same
+    assert same_story(signature("Fish", copy_of_seafood(), late, late), a, index).same
+
+
+def test_index_joins_best_story_and_expires_old_articles() -> None:
+    index = seeded_index()
+    a = signature("Hunchun fish plants", SEAFOOD, T0, T0)
+    index.add(1, 101, a, T0)
+    index.add(2, 102, signature("IT workers", IT_WORKERS, T0, T0), T0)
+    best = index.best_story(signature("Fish plants again", copy_of_seafood(), T0, T0))
+    assert best is not None and best.story_id == 101 and best.article_id == 1
+    assert index.expire(T0 + timedelta(days=31)) == 42
+    assert len(index) == 0
+    assert index.best_story(signature("x", copy_of_seafood(), T0, T0)) is None
+
+
+def test_many_copies_of_one_story_keep_its_names_rare() -> None:
+    index = seeded_index()
+    for i in range(30):
+        index.add(i + 1, 7, signature(f"copy {i}", f"{SEAFOOD} {BOILER_A} {i}", T0, T0), T0)
+    assert index.weight("w:hunchun") > 0  # thirty copies are still one independent text
+    assert index.weight("w:pyongyang") == 0  # in every background story: common
+    best = index.best_story(signature("Rewrite", SEAFOOD_REWRITE, T0, T0))
+    assert best is not None and best.story_id == 7
+
+
+def test_remove_and_drop_story_forget_articles() -> None:
+    index = StoryIndex(StoriesSettings())
+    index.add(1, 5, signature("a", SEAFOOD, T0, T0), T0)
+    index.add(2, 5, signature("b", copy_of_seafood(), T0, T0), T0)
+    index.drop_story(5)
+    assert len(index) == 0 and index.independent == 0
+    assert index.best_story(signature("c", SEAFOOD, T0, T0)) is None
+
+
+def test_settings_reject_unknown_keys_and_bad_values() -> None:
+    with pytest.raises(ValidationError):
+        StoriesSettings.model_validate({"window": 3})
+    with pytest.raises(ValidationError):
+        StoriesSettings(copy_jaccard=1.5)
+    assert StoriesSettings().window_days == 30
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["alpha", "beta", "Gamma", "delta", "13,000", "Kursk"]),
+        min_size=0,
+        max_size=60,
+    )
+)
+def test_signature_is_deterministic_and_self_similar(words: list[str]) -> None:
+    text = " ".join(words)
+    a, b = signature("t", text), signature("t", text)
+    assert a == b
+    if a.shingles >= 8:
+        assert jaccard_estimate(a, b) == 1.0

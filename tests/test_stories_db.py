@@ -1,0 +1,330 @@
+"""Story assignment against a real database: SQLite file, and PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.commands.base import CommandContext
+from monitor.commands.stories import register, run_restory, run_stories
+from monitor.stories import StoriesSettings
+from monitor.story_assign import StoryAssigner, restory
+from storage.engine import open_database, session_factory
+from storage.models import Article, ArticleSignature, Story
+from storage.stories import list_stories
+from tests.stories_texts import (
+    BOILER_A,
+    BOILER_B,
+    IT_WORKERS,
+    SEAFOOD,
+    SEAFOOD_EDITED_PARAGRAPH,
+    SEAFOOD_REWRITE,
+    background,
+)
+
+T0 = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+PG_URL = os.environ.get("NEWSMON_TEST_POSTGRES_URL")
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _postgres_url() -> Iterator[str]:
+    """A scratch database created for this test and dropped afterwards."""
+    assert PG_URL is not None
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"newsmon_stories_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/stories.db"
+        return
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set")
+    yield from _postgres_url()
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = open_database(database_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def add_article(
+    session: Session,
+    url: str,
+    title: str,
+    body: str,
+    seen: datetime,
+    published: datetime | None = None,
+    duplicate_of: Article | None = None,
+    source: str | None = None,
+) -> Article:
+    article = Article(
+        url_hash=hashlib.sha1(url.encode()).hexdigest(),
+        canonical_url=url,
+        url=url,
+        source=source or url.split("/")[2],
+        title=title,
+        text=body,
+        language="en",
+        published=published,
+        first_seen=seen,
+        fingerprint=hashlib.sha1(body.encode()).hexdigest(),
+        duplicate_of_id=duplicate_of.id if duplicate_of else None,
+    )
+    session.add(article)
+    session.flush()
+    return article
+
+
+def seed_background(sessions: sessionmaker[Session], assigner: StoryAssigner, n: int = 30) -> None:
+    with sessions() as session:
+        for i, (title, body) in enumerate(background(n)):
+            a = add_article(session, f"https://bg{i}.example/{i}", title, body, T0 - timedelta(1))
+            assigner.assign(session, a)
+        session.commit()
+
+
+def copy_of_seafood() -> str:
+    sentences = SEAFOOD.split(". ")
+    sentences[5] = SEAFOOD_EDITED_PARAGRAPH.rstrip(".")
+    return f"{BOILER_B}\n" + ". ".join(sentences) + f"\n{BOILER_A}"
+
+
+def test_copies_and_rewrites_form_one_story_with_earliest_first(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = Clock(T0)
+    with sessions() as session:
+        assigner = StoryAssigner(session, StoriesSettings(), clock)
+    seed_background(sessions, assigner)
+    with sessions() as session:
+        late = add_article(
+            session,
+            "https://b.example/copy",
+            "Pyongyang profits from fish",
+            copy_of_seafood(),
+            T0,
+            published=T0 - timedelta(hours=2),
+        )
+        s1 = assigner.assign(session, late)
+        early = add_article(
+            session,
+            "https://a.example/orig",
+            "Hunchun plants use 1,850 workers",
+            f"{SEAFOOD}\n{BOILER_A}",
+            T0 + timedelta(minutes=5),
+            published=T0 - timedelta(hours=6),
+        )
+        s2 = assigner.assign(session, early)
+        rewrite = add_article(
+            session,
+            "https://c.example/rw",
+            "Labour group on fish plants",
+            SEAFOOD_REWRITE,
+            T0 + timedelta(hours=3),
+        )
+        s3 = assigner.assign(session, rewrite)
+        other = add_article(
+            session,
+            "https://d.example/it",
+            "Three charged over IT workers",
+            IT_WORKERS,
+            T0 + timedelta(hours=1),
+        )
+        s4 = assigner.assign(session, other)
+        exact = add_article(
+            session,
+            "https://e.example/same",
+            "Same text",
+            SEAFOOD + BOILER_A,
+            T0 + timedelta(hours=4),
+            duplicate_of=early,
+        )
+        s5 = assigner.assign(session, exact, duplicate_of=early)
+        session.commit()
+    assert s1 == s2 == s3 == s5
+    assert s4 != s1
+    with sessions() as session:
+        story = session.get(Story, s1)
+        assert story is not None
+        assert story.size == 4
+        assert story.first_article_id == early.id
+        assert story.title == "Hunchun plants use 1,850 workers"
+        assert story.first_published == T0 - timedelta(hours=6)
+        assert story.first_seen == T0
+        assert story.last_seen == T0 + timedelta(hours=4)
+        # the exact copy is not indexed: three signatures for four articles
+        sigs = session.scalar(
+            select(func.count())
+            .select_from(ArticleSignature)
+            .join(Article, Article.id == ArticleSignature.article_id)
+            .where(Article.story_id == s1)
+        )
+        assert sigs == 3
+        views = list_stories(session, since=T0 - timedelta(hours=1))
+        assert [v.id for v in views][:2] == [s1, s4]
+        assert views[0].first_source == "a.example"
+        assert views[0].articles[0].url == "https://a.example/orig"
+
+
+def test_restart_rebuilds_index_from_database(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        first = StoryAssigner(session, StoriesSettings(), Clock(T0))
+    seed_background(sessions, first)
+    with sessions() as session:
+        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0)
+        story_id = first.assign(session, a)
+        session.commit()
+    del first
+    with sessions() as session:
+        second = StoryAssigner(session, StoriesSettings(), Clock(T0 + timedelta(days=1)))
+        assert second.loaded == 31
+        b = add_article(
+            session, "https://b.example/2", "Fish again", copy_of_seafood(), T0 + timedelta(days=1)
+        )
+        assert second.assign(session, b) == story_id
+        c = add_article(
+            session, "https://c.example/3", "Rewrite", SEAFOOD_REWRITE, T0 + timedelta(days=1)
+        )
+        assert second.assign(session, c) == story_id
+        session.commit()
+
+
+def test_window_expiry_starts_a_new_story(sessions: sessionmaker[Session]) -> None:
+    settings = StoriesSettings(window_days=30)
+    with sessions() as session:
+        assigner = StoryAssigner(session, settings, Clock(T0))
+        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0)
+        old = assigner.assign(session, a)
+        later = T0 + timedelta(days=29)
+        b = add_article(session, "https://b.example/2", "Copy", copy_of_seafood(), later)
+        assert assigner.assign(session, b) == old  # copies link across the window
+        session.commit()
+    much_later = T0 + timedelta(days=61)
+    with sessions() as session:
+        # a restart after the window: nothing is loaded, the copy starts a new story
+        fresh = StoryAssigner(session, settings, Clock(much_later))
+        assert fresh.loaded == 0
+        c = add_article(session, "https://c.example/3", "Copy", copy_of_seafood(), much_later)
+        assert fresh.assign(session, c) != old
+        # the long-running assigner expires by the article's time too
+        d = add_article(session, "https://d.example/4", "Copy", SEAFOOD, much_later)
+        assert assigner.assign(session, d) != old
+        session.commit()
+
+
+def test_rolled_back_story_is_not_reused(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        assigner = StoryAssigner(session, StoriesSettings(), Clock(T0))
+        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0)
+        assigner.assign(session, a)
+        session.rollback()
+    with sessions() as session:
+        b = add_article(session, "https://b.example/2", "Copy", copy_of_seafood(), T0)
+        story_id = assigner.assign(session, b)
+        session.commit()
+        story = session.get(Story, story_id)
+        assert story is not None and story.size == 1 and story.first_article_id == b.id
+
+
+def _ctx(url: str, out: io.StringIO, err: io.StringIO) -> CommandContext:
+    return CommandContext(config=None, database_url=url, stdout=out, stderr=err)  # type: ignore[arg-type]
+
+
+def test_stories_command_json_and_restory(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    with sessions() as session:
+        assigner = StoryAssigner(session, StoriesSettings(), Clock(T0))
+    seed_background(sessions, assigner, 12)
+    with sessions() as session:
+        for i, body in enumerate([SEAFOOD, copy_of_seafood(), SEAFOOD_REWRITE, IT_WORKERS]):
+            art = add_article(
+                session,
+                f"https://s{i}.example/a",
+                f"Title {i}",
+                body,
+                T0 + timedelta(hours=i),
+                published=T0 + timedelta(hours=i),
+            )
+            assigner.assign(session, art)
+        session.commit()
+        before = sorted(session.execute(select(Article.url, Article.story_id)).all())
+
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    out, err = io.StringIO(), io.StringIO()
+    ctx = _ctx(database_url, out, err)
+    args = parser.parse_args(["stories", "--since", "2025-03-04", "--json", "--limit", "5"])
+    assert run_stories(args, ctx) == 0
+    data = json.loads(out.getvalue())
+    sizes = sorted(s["size"] for s in data)
+    assert sizes == [1, 3]
+    big = next(s for s in data if s["size"] == 3)
+    assert big["first_source"] == "s0.example"
+    assert {a["url"] for a in big["articles"]} == {f"https://s{i}.example/a" for i in range(3)}
+    assert set(big["articles"][0]) >= {"url", "source", "published", "title", "language"}
+
+    out, err = io.StringIO(), io.StringIO()
+    args = parser.parse_args(["restory", "--since", "2025-03-01"])
+    assert run_restory(args, _ctx(database_url, out, err)) == 0
+    assert "16/16" in err.getvalue()
+    with sessions() as session:
+        after = sorted(session.execute(select(Article.url, Article.story_id)).all())
+        groups_before = {frozenset(u for u, s in before if s == sid) for _, sid in before}
+        groups_after = {frozenset(u for u, s in after if s == sid) for _, sid in after}
+        assert groups_before == groups_after
+        stories_before = len({sid for _, sid in before})
+        assert session.scalar(select(func.count()).select_from(Story)) == stories_before
+        assert session.scalar(select(func.sum(Story.size))) == 16
+    ctx.close()
+
+
+def test_restory_keeps_earlier_stories_and_relinks_later_articles(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        assigner = StoryAssigner(session, StoriesSettings(), Clock(T0))
+        a = add_article(session, "https://a.example/1", "Fish", SEAFOOD, T0)
+        sid = assigner.assign(session, a)
+        b = add_article(
+            session, "https://b.example/2", "Fish copy", copy_of_seafood(), T0 + timedelta(days=2)
+        )
+        assigner.assign(session, b)
+        session.commit()
+    with sessions() as session:
+        count, stories = restory(session, T0 + timedelta(days=1))
+        assert (count, stories) == (1, 1)
+        assert session.get(Article, b.id).story_id == sid  # type: ignore[union-attr]
+        story = session.get(Story, sid)
+        assert story is not None and story.size == 2
