@@ -92,3 +92,10 @@ def background(n: int, seed: int = 7) -> list[tuple[str, str]]:
         )
         out.append((f"Report {i} from {place}", text))
     return out
+
+
+def copy_of_seafood() -> str:
+    """A syndicated copy: other boilerplate around it and one sentence replaced."""
+    sentences = SEAFOOD.split(". ")
+    sentences[5] = SEAFOOD_EDITED_PARAGRAPH.rstrip(".")
+    return f"{BOILER_B}\n" + ". ".join(sentences) + f"\n{BOILER_A}"

@@ -13,12 +13,11 @@ from monitor.stories import StoriesSettings, StoryIndex, same_story
 from monitor.story_features import jaccard_estimate, signature, strong_features, tokens
 from tests.stories_texts import (
     BOILER_A,
-    BOILER_B,
     IT_WORKERS,
     SEAFOOD,
-    SEAFOOD_EDITED_PARAGRAPH,
     SEAFOOD_REWRITE,
     background,
+    copy_of_seafood,
 )
 
 T0 = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
@@ -30,12 +29,6 @@ def seeded_index(n: int = 40) -> StoryIndex:
     for i, (title, text) in enumerate(background(n)):
         index.add(10_000 + i, 10_000 + i, signature(title, text, T0, T0), T0)
     return index
-
-
-def copy_of_seafood() -> str:
-    sentences = SEAFOOD.split(". ")
-    sentences[5] = SEAFOOD_EDITED_PARAGRAPH.rstrip(".")
-    return f"{BOILER_B}\n" + ". ".join(sentences) + f"\n{BOILER_A}"
 
 
 def test_figures_are_normalised_across_spellings() -> None:

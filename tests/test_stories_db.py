@@ -5,14 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.commands.base import CommandContext
@@ -24,16 +21,14 @@ from storage.models import Article, ArticleSignature, Story
 from storage.stories import list_stories
 from tests.stories_texts import (
     BOILER_A,
-    BOILER_B,
     IT_WORKERS,
     SEAFOOD,
-    SEAFOOD_EDITED_PARAGRAPH,
     SEAFOOD_REWRITE,
     background,
+    copy_of_seafood,
 )
 
 T0 = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
-PG_URL = os.environ.get("NEWSMON_TEST_POSTGRES_URL")
 
 
 class Clock:
@@ -42,31 +37,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def _postgres_url() -> Iterator[str]:
-    """A scratch database created for this test and dropped afterwards."""
-    assert PG_URL is not None
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"newsmon_stories_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/stories.db"
-        return
-    if not PG_URL:
-        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set")
-    yield from _postgres_url()
 
 
 @pytest.fixture
@@ -110,12 +80,6 @@ def seed_background(sessions: sessionmaker[Session], assigner: StoryAssigner, n:
             a = add_article(session, f"https://bg{i}.example/{i}", title, body, T0 - timedelta(1))
             assigner.assign(session, a)
         session.commit()
-
-
-def copy_of_seafood() -> str:
-    sentences = SEAFOOD.split(". ")
-    sentences[5] = SEAFOOD_EDITED_PARAGRAPH.rstrip(".")
-    return f"{BOILER_B}\n" + ". ".join(sentences) + f"\n{BOILER_A}"
 
 
 def test_copies_and_rewrites_form_one_story_with_earliest_first(
