@@ -213,6 +213,18 @@ def format_errors(evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
+def format_error_summary(evaluation: Evaluation) -> str:
+    """Errors counted by verdict, kind and language: where the query needs work."""
+    tally: dict[tuple[str, str, str], int] = {}
+    for doc, predicted in evaluation.errors:
+        key = ("FP" if predicted else "FN", doc.item.kind, doc.item.language)
+        tally[key] = tally.get(key, 0) + 1
+    lines = [f"Errors of {evaluation.name} by kind and language:"]
+    for (verdict, kind, language), count in sorted(tally.items()):
+        lines.append(f"  {verdict} {kind:<22} {language}: {count}")
+    return "\n".join(lines)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench relevance", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled JSON lines")
@@ -242,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluations.append(evaluate("baseline", baseline_alert, documents))
     print()
     print(format_table(evaluations))
+    for ev in evaluations:
+        print()
+        print(format_error_summary(ev))
     for ev in evaluations:
         print()
         print(format_errors(ev))

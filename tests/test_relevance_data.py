@@ -11,7 +11,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.relevance import Counts, baseline_alert, cache_path, load_items
+from bench.relevance import (
+    Counts,
+    Document,
+    LabelledItem,
+    baseline_alert,
+    cache_path,
+    evaluate,
+    format_error_summary,
+    format_table,
+    load_documents,
+    load_items,
+)
 
 DATA = Path(__file__).parent / "data" / "relevance" / "nk_workers.jsonl"
 FIELDS = {"url", "language", "label", "kind", "title"}
@@ -125,3 +136,41 @@ def test_counts_give_precision_and_recall() -> None:
     assert counts.precision == 0.5
     assert counts.recall == 0.5
     assert Counts().precision is None
+
+
+def _document(url: str, language: str, kind: str, text: str) -> Document:
+    label = "relevant" if kind == "on-topic" else "irrelevant"
+    return Document(LabelledItem(url, language, label, kind, "t"), "t", text)
+
+
+def test_evaluate_tallies_per_language_and_lists_errors() -> None:
+    docs = [
+        _document("https://a.example/1", "en", "on-topic", "hit"),
+        _document("https://a.example/2", "en", "troops", "hit"),
+        _document("https://a.example/3", "ko", "on-topic", "miss"),
+        _document("https://a.example/4", "ko", "crypto-theft", "miss"),
+    ]
+    result = evaluate("toy", lambda _title, text: text == "hit", docs)
+    assert (result.overall.tp, result.overall.fp, result.overall.fn, result.overall.tn) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    assert result.by_language["en"].precision == 0.5
+    assert result.by_language["ko"].recall == 0.0
+    errors = {(doc.item.url, predicted) for doc, predicted in result.errors}
+    assert errors == {("https://a.example/2", True), ("https://a.example/3", False)}
+    assert "FN on-topic" in format_error_summary(result)
+    assert "| **all** | 2 | 2 |" in format_table([result])
+
+
+def test_load_documents_keeps_items_without_cached_text_apart(tmp_path: Path) -> None:
+    kept = LabelledItem("https://a.example/1", "en", "relevant", "on-topic", "title")
+    absent = LabelledItem("https://a.example/2", "en", "irrelevant", "troops", "title")
+    cache_path(tmp_path, kept.url).write_text(
+        json.dumps({"url": kept.url, "title": "cached title", "text": "body"}), encoding="utf-8"
+    )
+    documents, missing = load_documents([kept, absent], tmp_path)
+    assert [d.title for d in documents] == ["cached title"]
+    assert missing == [absent]
