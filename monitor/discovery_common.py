@@ -51,6 +51,8 @@ class ParseResult:
     truncated: bool = False
     skipped: int = 0
     """Items dropped because they had no usable http(s) link."""
+    notes: tuple[str, ...] = ()
+    """Things the user should know that are not errors (e.g. unresolved aggregator links)."""
 
     @property
     def ok(self) -> bool:
@@ -111,7 +113,7 @@ def parse_date(value: str | None) -> datetime | None:
     text = _SPACES.sub(" ", value).strip()
     if not text or len(text) > 80:
         return None
-    parsed = _parse_iso(text) or _parse_rfc822(text)
+    parsed = _parse_iso(text) or _parse_rfc822(text) or _parse_loose(text)
     if parsed is None:
         return None
     if parsed.tzinfo is None:
@@ -127,13 +129,27 @@ def parse_date(value: str | None) -> datetime | None:
 
 def _parse_iso(text: str) -> datetime | None:
     candidate = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d\d-\d\d \d", text) else text
-    if candidate.endswith(("z", "UTC", "GMT")):
-        candidate = candidate.removesuffix("UTC").removesuffix("GMT").rstrip("z").rstrip()
+    if candidate.endswith(("z", "Z", "UTC", "GMT")):
+        candidate = candidate.removesuffix("UTC").removesuffix("GMT").rstrip("zZ").rstrip()
         candidate += "+00:00"
     try:
         return datetime.fromisoformat(candidate)
     except ValueError:
         return None
+
+
+_LOOSE_FORMATS = ("%d %b %Y", "%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%Y/%m/%d", "%Y/%m/%d %H:%M")
+
+
+def _parse_loose(text: str) -> datetime | None:
+    """Date-only forms some feeds use ("06 Jan 2025", "January 6, 2025")."""
+    text = text.split(", ", 1)[1] if re.match(r"^[A-Za-z]{3}, \d", text) else text
+    for pattern in _LOOSE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    return None
 
 
 def _parse_rfc822(text: str) -> datetime | None:

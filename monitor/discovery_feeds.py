@@ -66,6 +66,10 @@ def parse_json_feed(body: bytes, url: str, max_items: int = 500) -> ParseResult:
         return ParseResult(
             kind="jsonfeed", error=f"malformed JSON: {exc}"[:300], error_code="malformed-json"
         )
+    if isinstance(data, dict) and isinstance(data.get("articles"), list) and "items" not in data:
+        from monitor.discovery_search import parse_gdelt_artlist  # GDELT JSON given as a feed
+
+        return parse_gdelt_artlist(body, url, max_items)
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         return ParseResult(
             kind="json",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,7 @@ _TAGS = (
     "{*}sitemap",
     "{*}language",
 )
+ItemReader = Callable[[Any, str], DiscoveredLink | None]
 _DATE_TAGS = ("pubDate", "published", "issued", "date", "updated", "modified", "lastmod")
 
 
@@ -102,6 +104,7 @@ class Collector:
 class _Pass:
     url: str
     max_items: int
+    rss_item: ItemReader | None = None
     kind: str | None = None
     root_tag: str | None = None
     base: str = ""
@@ -115,9 +118,15 @@ class _Pass:
         self.children = Collector(self.max_items)
 
 
-def parse_xml(body: bytes, url: str, max_items: int, charset: str | None = None) -> ParseResult:
+def parse_xml(
+    body: bytes,
+    url: str,
+    max_items: int,
+    charset: str | None = None,
+    rss_item: ItemReader | None = None,
+) -> ParseResult:
     """Parse any XML feed or sitemap. Recovers what it can from malformed documents and
-    says so in `error`."""
+    says so in `error`. `rss_item` replaces the reader of RSS items (search feeds)."""
     body = strip_leading_junk(body)
     if not body.strip():
         return ParseResult(kind="unknown", error="the document is empty", error_code="empty")
@@ -137,7 +146,7 @@ def parse_xml(body: bytes, url: str, max_items: int, charset: str | None = None)
     except ParseFailure as failure:
         return ParseResult(kind="unknown", error=failure.message, error_code=failure.code)
 
-    state = _Pass(url, max_items)
+    state = _Pass(url, max_items, rss_item)
     try:
         _run(body, state, recover=False)
         return _finish(state)
@@ -146,7 +155,7 @@ def parse_xml(body: bytes, url: str, max_items: int, charset: str | None = None)
     if first_failure.code == "malformed-xml" and is_encoding_problem(first_failure):
         transcoded = transcode_to_utf8(body, charset)
         if transcoded is not None:
-            state = _Pass(url, max_items)
+            state = _Pass(url, max_items, rss_item)
             try:
                 _run(transcoded, state, recover=False)
                 return _finish(state)
@@ -154,7 +163,7 @@ def parse_xml(body: bytes, url: str, max_items: int, charset: str | None = None)
                 body = transcoded
     if first_failure.code != "malformed-xml":
         return _finish(state, first_failure)
-    salvage = _Pass(url, max_items)
+    salvage = _Pass(url, max_items, rss_item)
     with contextlib.suppress(ParseFailure):
         _run(body, salvage, recover=True)
     better = (
@@ -242,7 +251,7 @@ def _start_root(state: _Pass, elem: Any, name: str) -> None:
 
 def _take_item(state: _Pass, elem: Any) -> None:
     if state.kind == "rss":
-        state.items.add(_rss_item(elem, state.base))
+        state.items.add((state.rss_item or rss_item)(elem, state.base))
     elif state.kind == "atom":
         state.items.add(_atom_entry(elem, state.base))
     elif state.kind == "sitemap":
@@ -261,7 +270,8 @@ def _first_date(found: dict[str, str]) -> datetime | None:
     return None
 
 
-def _rss_item(elem: Any, base: str) -> DiscoveredLink | None:
+def rss_item(elem: Any, base: str) -> DiscoveredLink | None:
+    """The standard reader of one RSS item element."""
     found: dict[str, str] = {}
     permalink_guid: str | None = None
     atom_link: str | None = None
