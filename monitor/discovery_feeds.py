@@ -81,26 +81,7 @@ def parse_json_feed(body: bytes, url: str, max_items: int = 500) -> ParseResult:
     collector = Collector(max_items)
     for item in data["items"]:
         collector.add(_json_item(item, base) if isinstance(item, dict) else None)
-    links = collector.links(feed_language)
-    if not links:
-        if collector.skipped:
-            return ParseResult(
-                kind="jsonfeed",
-                skipped=collector.skipped,
-                error=f"no usable links: {collector.skipped} items, none with an http(s) URL",
-                error_code="no-links",
-            )
-        return ParseResult(kind="jsonfeed", error="the feed has no items", error_code="empty")
-    if collector.truncated:
-        return ParseResult(
-            kind="jsonfeed",
-            links=links,
-            skipped=collector.skipped,
-            truncated=True,
-            error=f"{collector.unique} items, only the newest {max_items} kept",
-            error_code="too-many-items",
-        )
-    return ParseResult(kind="jsonfeed", links=links, skipped=collector.skipped)
+    return collector.result("jsonfeed", "the feed has no items", language=feed_language)
 
 
 def _string(value: Any) -> str | None:

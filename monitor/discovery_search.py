@@ -265,26 +265,7 @@ def parse_gdelt_artlist(body: bytes, url: str, max_items: int = GDELT_MAX_RECORD
     collector = Collector(max_items)
     for article in articles:
         collector.add(_gdelt_article(article, url) if isinstance(article, dict) else None)
-    links = collector.links()
-    if not links:
-        if collector.skipped:
-            return ParseResult(
-                kind="gdelt",
-                skipped=collector.skipped,
-                error=f"no usable links: {collector.skipped} articles, none with an http(s) URL",
-                error_code="no-links",
-            )
-        return ParseResult(kind="gdelt", error="no articles for this query", error_code="empty")
-    return ParseResult(
-        kind="gdelt",
-        links=links,
-        skipped=collector.skipped,
-        truncated=collector.truncated,
-        error=f"{collector.unique} articles, only {max_items} kept"
-        if collector.truncated
-        else None,
-        error_code="too-many-items" if collector.truncated else None,
-    )
+    return collector.result("gdelt", "no articles for this query", noun="articles")
 
 
 def gdelt_language(name: str | None) -> str | None:

@@ -92,19 +92,7 @@ def parse_text_sitemap(
         if line:
             resolved = resolve_url(line, url) if line.lower().startswith("http") else None
             collector.add(DiscoveredLink(resolved) if resolved else None)
-    links = collector.links()
-    if not links:
-        return ParseResult(kind="sitemap-text", error="the sitemap has no URLs", error_code="empty")
-    if collector.truncated:
-        return ParseResult(
-            kind="sitemap-text",
-            links=links,
-            truncated=True,
-            skipped=collector.skipped,
-            error=f"{collector.unique} URLs, only the first {max_items} kept",
-            error_code="too-many-items",
-        )
-    return ParseResult(kind="sitemap-text", links=links, skipped=collector.skipped)
+    return collector.result("sitemap-text", "the sitemap has no URLs", noun="URLs")
 
 
 def sitemaps_from_robots(body: str | bytes, url: str) -> list[str]:

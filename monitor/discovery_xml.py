@@ -99,6 +99,32 @@ class Collector:
     def truncated(self) -> bool:
         return self.unique > self.max_items
 
+    def result(
+        self, kind: str, empty: str, noun: str = "items", language: str | None = None
+    ) -> ParseResult:
+        """The ParseResult for what was collected: "empty" when nothing was there,
+        "no-links" when items had no usable URL, "too-many-items" when cut to max_items."""
+        links = self.links(language)
+        if not links and self.skipped:
+            return ParseResult(
+                kind=kind,
+                skipped=self.skipped,
+                error=f"no usable links: {self.skipped} {noun}, none with an http(s) URL",
+                error_code="no-links",
+            )
+        if not links:
+            return ParseResult(kind=kind, error=empty, error_code="empty")
+        if self.truncated:
+            return ParseResult(
+                kind=kind,
+                links=links,
+                skipped=self.skipped,
+                truncated=True,
+                error=f"{self.unique} {noun}, only {self.max_items} kept",
+                error_code="too-many-items",
+            )
+        return ParseResult(kind=kind, links=links, skipped=self.skipped)
+
 
 @dataclass
 class _Pass:
