@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "monitor.commands.ingest",
     "monitor.commands.match",
     "monitor.commands.articles",
+    "monitor.commands.stories",
 )
 NO_CONFIG_COMMANDS = frozenset({"init"})
 

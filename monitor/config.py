@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.matching import TopicConfig
+from monitor.stories import StoriesSettings
 
 CONFIG_FILES = ("newsmon.toml", "sources.toml", "topics.toml")
 DEFAULT_CONFIG_DIR = Path("config")
@@ -87,6 +88,7 @@ class CrawlSettings(_Strict):
 class NewsmonSettings(_Strict):
     database: DatabaseSettings = DatabaseSettings()
     crawl: CrawlSettings = CrawlSettings()
+    stories: StoriesSettings = StoriesSettings()
 
 
 SourceKind = Literal["feed"]

@@ -8,6 +8,7 @@ from typing import Any
 from scrapy import Spider
 from scrapy.http import Response
 from scrapy.logformatter import LogFormatter, LogFormatterResult
+from twisted.python.failure import Failure
 
 
 class NewsmonLogFormatter(LogFormatter):
@@ -15,8 +16,8 @@ class NewsmonLogFormatter(LogFormatter):
         self,
         item: Any,
         exception: BaseException,
-        response: Response | None,
-        spider: Spider | None = None,
+        response: Response | Failure | None,
+        spider: Spider,
     ) -> LogFormatterResult:
         return {
             "level": logging.INFO,
@@ -25,7 +26,7 @@ class NewsmonLogFormatter(LogFormatter):
         }
 
     def scraped(
-        self, item: Any, response: Response | Exception | None, spider: Spider | None = None
+        self, item: Any, response: Response | Failure | None, spider: Spider
     ) -> LogFormatterResult:
         url = getattr(item, "final_url", "")
         return {"level": logging.DEBUG, "msg": "Scraped: %(url)s", "args": {"url": url}}

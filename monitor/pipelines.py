@@ -10,9 +10,9 @@ import asyncio
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
@@ -28,6 +28,7 @@ from monitor.extract import ExtractedArticle, extract_article
 from monitor.items import PageItem
 from monitor.matching import Matcher
 from monitor.store import StoreResult, store_article
+from monitor.story_assign import StoryAssigner
 from storage.engine import open_database
 
 logger = logging.getLogger(__name__)
@@ -120,19 +121,29 @@ class MatchPipeline:
 class StorePipeline:
     """Write the article, its matches and its story in one transaction."""
 
-    def __init__(self, sigs: SignalManager, database_url: str, stories_factory: Any = None) -> None:
+    def __init__(
+        self,
+        sigs: SignalManager,
+        database_url: str,
+        stories_factory: Callable[[Session], StoryAssigner] | None = None,
+    ) -> None:
         self.sigs = sigs
         self.database_url = database_url
         self.engine: Engine | None = None
         self.stories_factory = stories_factory
-        self.stories: Any = None
+        self.stories: StoryAssigner | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
         config = load_config(Path(settings.get("NEWSMON_CONFIG_DIR", "config")))
         url = settings.get("NEWSMON_DATABASE_URL") or config.settings.database.url
-        pipe = cls(crawler.signals, url)
+        stories = config.settings.stories
+
+        def stories_factory(session: Session) -> StoryAssigner:
+            return StoryAssigner(session, stories)
+
+        pipe = cls(crawler.signals, url, stories_factory)
         crawler.signals.connect(pipe.open, signal=scrapy_signals.spider_opened)
         crawler.signals.connect(pipe.close, signal=scrapy_signals.spider_closed)
         return pipe

@@ -17,6 +17,7 @@ from monitor.commands.base import CommandContext
 from monitor.extract import ExtractedArticle, detect_language, extract_article
 from monitor.matching import Matcher
 from monitor.store import store_article
+from monitor.story_assign import StoryAssigner
 from monitor.summary import format_run_table, run_to_json
 from storage.models import CrawlRun
 from storage.runs import ErrorRecord, SourceCounts, finish_run, run_errors, start_run
@@ -97,13 +98,17 @@ def parse_line(raw: str, default_source: str) -> IngestLine:
 
 
 def _lines(path: str) -> Iterator[tuple[int, str]]:
-    stream: IO[str] = (
-        sys.stdin if path == "-" else Path(path).open(encoding="utf-8", errors="replace")
-    )
-    with stream:
-        for number, line in enumerate(stream, start=1):
-            if line.strip():
-                yield number, line
+    if path == "-":
+        yield from _numbered(sys.stdin)
+        return
+    with Path(path).open(encoding="utf-8", errors="replace") as stream:
+        yield from _numbered(stream)
+
+
+def _numbered(stream: IO[str]) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(stream, start=1):
+        if line.strip():
+            yield number, line
 
 
 def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -115,6 +120,8 @@ def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
     errors: list[ErrorRecord] = []
     with ctx.session() as session, session.begin():
         run_id = start_run(session, "ingest").id
+    with ctx.session() as session:
+        stories = StoryAssigner(session, ctx.config.settings.stories)
     for number, raw in _lines(args.file):
         where = f"{args.file}:{number}"
         try:
@@ -139,6 +146,7 @@ def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
                         final_url=line.url,
                         article=line.article,
                         matches=matches,
+                        stories=stories,
                     )
                 break
             except IntegrityError:

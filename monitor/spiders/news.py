@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,10 @@ from storage.engine import open_database
 _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class NewsSpider(Spider):
     """Sources in, article responses out; everything after the fetch is in the pipelines."""
 
@@ -37,7 +41,7 @@ class NewsSpider(Spider):
         self.config: AppConfig | None = None
         self.engine: Engine | None = None
         self.max_page_bytes = 10_000_000
-        self.now = lambda: datetime.now(UTC)
+        self.now: Callable[[], datetime] = _utcnow
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
