@@ -61,18 +61,20 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The applied revision(s), comma-separated when branches are applied side by side."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def head_revision() -> str | None:
     script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return script.get_current_head()
+    return ",".join(sorted(script.get_heads())) or None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (idempotent)."""
-    if revision == "head" and current_revision(engine) == head_revision():
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema up to ``revision`` (idempotent; all branches by default)."""
+    if revision in ("head", "heads") and current_revision(engine) == head_revision():
         return
     command.upgrade(alembic_config(engine), revision)
 
