@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from monitor.digest import build_digest
+from monitor.digest_model import Digest
 from storage.engine import open_database, session_factory
 from storage.models import Article, Match, Story
 
@@ -21,7 +23,11 @@ START = datetime(2026, 11, 25, tzinfo=UTC)
 END = datetime(2026, 11, 26, tzinfo=UTC)
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 TOPICS = ("nk-workers", "it-workers", "gulf")
-SCRIPT_TITLE = '<script>alert("x")</script> Workers & "visas" <b>bold</b>'
+# Markup in a title or snippet must show as text; if it ran, it would mark the page.
+SCRIPT_TITLE = (
+    '<script>document.documentElement.setAttribute("data-pwned","1")</script>'
+    ' Workers & "visas" <b>bold</b>'
+)
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -80,7 +86,10 @@ SNIP_A1 = (
     "North Korean workers arrived in Russia on student visas to work on "
     "construction sites, the report says."
 )
-SNIP_B1 = 'Officials said <img src=x onerror=alert(1)> the workers & "students" left.'
+SNIP_B1 = (
+    "Officials said <img src=x onerror=\"document.body.setAttribute('data-pwned','2')\"> "
+    'the workers & "students" left.'
+)
 
 
 def populate(session: Session) -> None:
@@ -300,6 +309,16 @@ def populate(session: Session) -> None:
         ]
     )
     session.flush()
+
+
+def fixed_digest(url: str) -> Digest:
+    """The digest of DAY (UTC) over the fixed archive created at ``url``."""
+    engine = open_database(make_database(url))
+    try:
+        with session_factory(engine)() as session:
+            return build_digest(session, START, END, topics=TOPICS, tz=UTC, now=NOW)
+    finally:
+        engine.dispose()
 
 
 def make_database(url: str) -> str:

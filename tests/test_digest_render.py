@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,23 +18,17 @@ import feedparser
 import pytest
 from lxml import etree, html
 
-from monitor.digest import build_digest
 from monitor.digest_model import Digest, DigestStory, DigestTopic, Entry
 from monitor.digest_render import CSV_COLUMNS, FORMATS, render_digest
-from storage.engine import open_database, session_factory
-from tests.digest_testdata import END, NOW, SCRIPT_TITLE, START, TOPICS, make_database
+from tests.digest_testdata import END, NOW, SCRIPT_TITLE, START, fixed_digest
 
 GOLDEN = Path(__file__).parent / "golden" / "digest"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture(scope="module")
-def digest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Digest]:
-    url = make_database(f"sqlite:///{tmp_path_factory.mktemp('digest') / 'd.db'}")
-    engine = open_database(url)
-    with session_factory(engine)() as session:
-        yield build_digest(session, START, END, topics=TOPICS, tz=UTC, now=NOW)
-    engine.dispose()
+def digest(tmp_path_factory: pytest.TempPathFactory) -> Digest:
+    return fixed_digest(f"sqlite:///{tmp_path_factory.mktemp('digest') / 'd.db'}")
 
 
 def empty_digest() -> Digest:
