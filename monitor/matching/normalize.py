@@ -24,6 +24,8 @@ HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _FOLDED_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+# Letters with a diacritic-like stroke or ligature that Unicode does not decompose.
+_FOLD_EXTRA = {"ł": "l", "đ": "d", "ð": "d", "ø": "o", "ħ": "h", "ı": "i", "œ": "oe", "æ": "ae"}
 
 
 def _is_cjk(ch: str) -> bool:
@@ -76,7 +78,7 @@ def _map_char(ch: str, fold: bool) -> str:
     if fold and s:
         name = unicodedata.name(s[0], "")
         if name.startswith(_FOLDED_SCRIPTS) or unicodedata.combining(s[0]):
-            s = _strip_marks(s)
+            s = "".join(_FOLD_EXTRA.get(c, c) for c in _strip_marks(s))
     return "".join(" " if _is_space_like(c) else c for c in s)
 
 
@@ -248,10 +250,15 @@ def normalize(text: str, *, fold: bool = True) -> str:
 
 
 def normalize_term(text: str, *, fold: bool = True) -> str:
-    """A query term: normalised, whitespace collapsed and trimmed."""
-    return " ".join(normalize(text, fold=fold).split())
+    """A query term: runs of whitespace become one space, then normalised and trimmed.
+
+    Punctuation keeps its space, as in documents: "workers' party" becomes
+    "workers  party" and so finds the same words with the same apostrophe.
+    """
+    return normalize(" ".join(text.split()), fold=fold).strip(" ")
 
 
 def normalize_pattern(text: str, *, fold: bool = True) -> str:
     """A query term with its ``*`` wildcards kept (``*`` is punctuation to normalize)."""
-    return " ".join("*".join(normalize(p, fold=fold) for p in text.split("*")).split())
+    parts = " ".join(text.split()).split("*")
+    return "*".join(normalize(p, fold=fold) for p in parts).strip(" ")
