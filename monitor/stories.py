@@ -31,6 +31,7 @@ LSH_BANDS = 16
 LSH_ROWS = NUM_PERM // LSH_BANDS
 LOOKUP_FEATURES = 16
 MAX_POSTINGS = 2000
+MAX_VERIFY = 24
 _BAND_MIX = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
     dtype=np.uint64,
@@ -132,9 +133,17 @@ def band_keys(sig: StorySignature) -> list[int]:
     """LSH keys (one per band, salted by band) or [] when the text is too short to tell."""
     if sig.shingles < MIN_SHINGLES:
         return []
-    rows = sig.minhash_array().astype(np.uint64).reshape(LSH_BANDS, LSH_ROWS)
-    keys: list[int] = ((rows * _BAND_MIX).sum(axis=1) ^ _BAND_SALT).tolist()
-    return keys
+    return band_keys_many([sig])[0]
+
+
+def band_keys_many(sigs: list[StorySignature]) -> list[list[int]]:
+    """band_keys of many signatures in one numpy pass (index rebuilds)."""
+    if not sigs:
+        return []
+    rows = np.frombuffer(b"".join(s.minhash for s in sigs), dtype="<u4").astype(np.uint64)
+    rows = rows.reshape(len(sigs), LSH_BANDS, LSH_ROWS)
+    keys: list[list[int]] = ((rows * _BAND_MIX).sum(axis=2) ^ _BAND_SALT).tolist()
+    return [k if s.shingles >= MIN_SHINGLES else [] for s, k in zip(sigs, keys, strict=True)]
 
 
 class StoryIndex:
@@ -146,8 +155,9 @@ class StoryIndex:
     written articles ("Pyongyang" for a North Korea topic) becomes common. Copies are
     found without the features, so merges cannot feed back into rarity.
 
-    Posting lists are append-only and cleaned lazily: expired ids are skipped when read
-    and a list is compacted once half of it is stale, so expiry is O(features) per article.
+    Posting lists are append-only and cleaned lazily: removed ids are skipped when read
+    and swept out once as many have been removed as are indexed, so expiry costs
+    amortised O(features) per article.
     """
 
     def __init__(self, settings: StoriesSettings) -> None:
@@ -155,7 +165,7 @@ class StoryIndex:
         self._entries: dict[int, _Entry] = {}
         self._buckets: dict[int, int | list[int]] = {}
         self._postings: dict[str, list[int]] = {}
-        self._af: Counter[str] = Counter()  # articles holding a feature (posting hygiene)
+        self._stale = 0  # removed articles still listed in postings
         self._df: Counter[str] = Counter()  # independent texts holding a feature (rarity)
         self._independent = 0
         self._expiry: list[tuple[datetime, int]] = []
@@ -216,11 +226,22 @@ class StoryIndex:
                 return True
         return False
 
-    def add(self, article_id: int, story_id: int, sig: StorySignature, at: datetime) -> None:
-        """Index an article (replacing an earlier entry of the same id)."""
+    def add(
+        self,
+        article_id: int,
+        story_id: int,
+        sig: StorySignature,
+        at: datetime,
+        keys: list[int] | None = None,
+    ) -> None:
+        """Index an article (replacing an earlier entry of the same id).
+
+        ``keys``: its band_keys when already computed (band_keys_many, for rebuilds).
+        """
         if article_id in self._entries:
             self.remove(article_id)
-        keys = band_keys(sig)
+        if keys is None:
+            keys = band_keys(sig)
         independent = not self._is_copy(sig, keys)
         self._entries[article_id] = _Entry(sig, story_id, at, keys, independent)
         for key in keys:
@@ -231,9 +252,13 @@ class StoryIndex:
                 held.append(article_id)
             else:
                 self._buckets[key] = [held, article_id]
+        postings = self._postings
         for f in sig.features:
-            self._af[f] += 1
-            self._postings.setdefault(f, []).append(article_id)
+            plist = postings.get(f)
+            if plist is None:
+                postings[f] = [article_id]
+            else:
+                plist.append(article_id)
         if independent:
             self._independent += 1
             self._df.update(sig.features)
@@ -255,18 +280,23 @@ class StoryIndex:
         if entry.independent:
             self._independent -= 1
             self._df.subtract(entry.sig.features)
-        for f in entry.sig.features:
-            if entry.independent and self._df[f] <= 0:
-                del self._df[f]
-            left = self._af[f] - 1
-            if left <= 0:
-                del self._af[f]
-                self._postings.pop(f, None)
-                continue
-            self._af[f] = left
-            plist = self._postings[f]
-            if len(plist) > 2 * left + 8:
-                self._postings[f] = [a for a in plist if a in self._entries]
+            for f in entry.sig.features:
+                if self._df[f] <= 0:
+                    del self._df[f]
+        self._stale += 1
+        if self._stale > max(1000, len(self._entries)):
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Drop removed ids from all posting lists (amortised O(1) per removal)."""
+        entries = self._entries
+        for f, plist in list(self._postings.items()):
+            kept = [a for a in plist if a in entries]
+            if kept:
+                self._postings[f] = kept
+            else:
+                del self._postings[f]
+        self._stale = 0
 
     def set_story(self, article_id: int, story_id: int) -> None:
         entry = self._entries.get(article_id)
@@ -290,12 +320,13 @@ class StoryIndex:
         return dropped
 
     # -- queries ----------------------------------------------------------------------
-    def candidates(self, sig: StorySignature) -> set[int]:
+    def candidates(self, sig: StorySignature) -> list[int]:
         """Ids sharing an LSH bucket or enough rare features with ``sig`` (unverified).
 
-        Only the query's LOOKUP_FEATURES rarest known features are looked up, and none
-        held by more than MAX_POSTINGS articles: a rewrite shares several rare facts, so
-        the rarest suffice, and the cost per article stays flat as the window grows.
+        Only the query's LOOKUP_FEATURES rarest known features are looked up, none held by
+        more than MAX_POSTINGS articles, and at most MAX_VERIFY feature candidates (most
+        shared first) are returned: a rewrite shares several of the rarest facts, so these
+        suffice, and the cost per article stays flat as the window grows.
         """
         found = self._lsh_hits(band_keys(sig))
         common = self._common_df()
@@ -306,15 +337,30 @@ class StoryIndex:
             if len(plist) <= MAX_POSTINGS:
                 hits.update(plist)
         need = min(self.settings.title_min_shared, self.settings.rewrite_min_shared)
-        found.update(a for a, n in hits.items() if n >= need)
-        return {a for a in found if a in self._entries}
+        ranked = [a for a, n in hits.most_common() if n >= need and a not in found]
+        out = [a for a in found if a in self._entries]
+        out.extend(a for a in ranked[:MAX_VERIFY] if a in self._entries)
+        return out
+
+    def weights(self, features: tuple[str, ...], memo: dict[str, float]) -> dict[str, float]:
+        """Rare features of one side with their weights (common ones left out)."""
+        out = {}
+        for f in features:
+            w = memo.get(f)
+            if w is None:
+                w = memo[f] = self.weight(f)
+            if w > 0:
+                out[f] = w
+        return out
 
     def query(self, sig: StorySignature) -> list[Candidate]:
         """Verified candidates, best first."""
         out = []
+        memo: dict[str, float] = {}
+        mine = self.weights(sig.features, memo)
         for aid in self.candidates(sig):
             entry = self._entries[aid]
-            verdict = same_story(sig, entry.sig, self)
+            verdict = same_story(sig, entry.sig, self, memo, mine)
             if verdict.same:
                 out.append(Candidate(aid, entry.story_id, verdict))
         out.sort(key=lambda c: (-c.verdict.score, c.article_id))
@@ -334,7 +380,13 @@ def _gap_days(a: StorySignature, b: StorySignature) -> float | None:
     return abs((ta - tb) / timedelta(days=1))
 
 
-def same_story(a: StorySignature, b: StorySignature, index: StoryIndex) -> Verdict:
+def same_story(
+    a: StorySignature,
+    b: StorySignature,
+    index: StoryIndex,
+    memo: dict[str, float] | None = None,
+    weights_a: dict[str, float] | None = None,
+) -> Verdict:
     """Decide whether ``a`` and ``b`` tell the same story.
 
     1. Copy: estimated shingle Jaccard >= ``copy_jaccard``. Syndicated copies with
@@ -343,7 +395,7 @@ def same_story(a: StorySignature, b: StorySignature, index: StoryIndex) -> Verdi
     2. Rewrite (within ``rewrite_gap_days``): the rare features both share weigh at least
        ``rewrite_overlap`` of the smaller side's rare-feature weight, and they number at
        least ``rewrite_min_shared`` (``title_min_shared`` when the titles are similar).
-       Rarity comes from the index: a name in 1% of the window's articles ("Russia" for a
+       Rarity comes from the index: a name in 1% of the window's texts ("Russia" for a
        Russia topic) neither links nor weighs, so two stories on one topic on one day
        need their own facts in common.
     """
@@ -354,10 +406,9 @@ def same_story(a: StorySignature, b: StorySignature, index: StoryIndex) -> Verdi
     gap = _gap_days(a, b)
     if gap is not None and gap > s.rewrite_gap_days:
         return Verdict(False, jac, "")
-    wa = {f: index.weight(f) for f in a.features}
-    wa = {f: w for f, w in wa.items() if w > 0}
-    wb = {f: index.weight(f) for f in b.features}
-    wb = {f: w for f, w in wb.items() if w > 0}
+    memo = {} if memo is None else memo
+    wa = index.weights(a.features, memo) if weights_a is None else weights_a
+    wb = index.weights(b.features, memo)
     if not wa or not wb:
         return Verdict(False, jac, "")
     shared = wa.keys() & wb.keys()

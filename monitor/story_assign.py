@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from monitor.stories import Candidate, StoriesSettings, StoryIndex
+from monitor.stories import Candidate, StoriesSettings, StoryIndex, band_keys_many
 from monitor.story_features import SIGNATURE_VERSION, StorySignature, signature
 from storage import stories as repo
 from storage.models import Article, Story
@@ -74,6 +74,14 @@ class StoryAssigner:
 
     def _load(self, session: Session, since: datetime, until: datetime | None = None) -> int:
         added = 0
+        batch: list[repo.SignatureRow] = []
+
+        def flush() -> None:
+            sigs = [_from_row(r) for r in batch]
+            for row, sig, keys in zip(batch, sigs, band_keys_many(sigs), strict=True):
+                self.index.add(row.article_id, row.story_id or 0, sig, row.seen, keys)
+            batch.clear()
+
         for row in repo.load_signatures(session, since):
             if until is not None and row.seen >= until:
                 break
@@ -81,8 +89,11 @@ class StoryAssigner:
                 continue
             if row.article_id in self.index:
                 continue
-            self.index.add(row.article_id, row.story_id, _from_row(row), row.seen)
+            batch.append(row)
             added += 1
+            if len(batch) >= 2000:
+                flush()
+        flush()
         return added
 
     def _catch_up(self, session: Session) -> None:

@@ -29,7 +29,7 @@ NUM_PERM = 64
 SHINGLE = 3
 #: Signature layout version: stored with each row; a change means `newsmon restory`.
 SIGNATURE_VERSION = 1
-MAX_FEATURES = 80
+MAX_FEATURES = 48
 MIN_SHINGLES = 8
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -119,17 +119,16 @@ def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return x ^ (x >> np.uint64(33))
 
 
-def minhash(words_: list[str]) -> tuple[bytes, int]:
-    """One-permutation MinHash of the SHINGLE-word shingles: (NUM_PERM*4 bytes, count).
+def shingle_bins(words_: list[str]) -> npt.NDArray[np.uint64]:
+    """Per-bin minima of the SHINGLE-word shingle hashes; empty bins hold 0xFFFFFFFF.
 
-    Each shingle hash picks one of NUM_PERM bins by its top bits and the bin keeps its
-    minimum; the share of equal bins estimates Jaccard like NUM_PERM separate hash
-    functions would, at the cost of one. Empty bins (short texts) borrow the next
-    non-empty bin's value, salted by the distance ("rotation" densification).
+    Bins of two texts combine by elementwise minimum (the bins of their concatenation,
+    less the shingles across the seam): the benchmark builds large corpora that way.
     """
+    sig = np.full(NUM_PERM, _EMPTY32, dtype=np.uint64)
     n = len(words_) - SHINGLE + 1
     if n <= 0:
-        return np.full(NUM_PERM, _EMPTY32, dtype="<u4").tobytes(), 0
+        return sig
     hashed = np.fromiter(
         (zlib.crc32(w.encode("utf-8")) for w in words_), dtype=np.uint64, count=len(words_)
     )
@@ -137,17 +136,31 @@ def minhash(words_: list[str]) -> tuple[bytes, int]:
     for k in range(1, SHINGLE):
         sh = sh ^ (hashed[k : k + n] * _MIX[k])
     mixed = _fmix64(sh)
-    bins = (mixed >> _BIN_SHIFT).astype(np.intp)
-    sig = np.full(NUM_PERM, _EMPTY32, dtype=np.uint64)
-    np.minimum.at(sig, bins, mixed & _LOW32)
+    np.minimum.at(sig, (mixed >> _BIN_SHIFT).astype(np.intp), mixed & _LOW32)
+    return sig
+
+
+def densify(bins: npt.NDArray[np.uint64]) -> bytes:
+    """Fill empty bins from the next non-empty one, salted by the distance ("rotation")."""
+    sig = bins.copy()
     empty = np.flatnonzero(sig == _EMPTY32)
-    if empty.size:
+    if empty.size and empty.size < NUM_PERM:
         full = np.flatnonzero(sig != _EMPTY32)
         for j in empty.tolist():
             nxt = full[np.searchsorted(full, j) % full.size]
             dist = (int(nxt) - j) % NUM_PERM
             sig[j] = (int(sig[nxt]) + dist * 0x9E3779B1) & _EMPTY32
-    return sig.astype("<u4").tobytes(), n
+    return sig.astype("<u4").tobytes()
+
+
+def minhash(words_: list[str]) -> tuple[bytes, int]:
+    """One-permutation MinHash of the SHINGLE-word shingles: (NUM_PERM*4 bytes, count).
+
+    Each shingle hash picks one of NUM_PERM bins by its top bits and the bin keeps its
+    minimum; the share of equal bins estimates Jaccard like NUM_PERM separate hash
+    functions would, at the cost of one.
+    """
+    return densify(shingle_bins(words_)), max(0, len(words_) - SHINGLE + 1)
 
 
 def strong_features(toks: list[str]) -> tuple[str, ...]:
