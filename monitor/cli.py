@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "monitor.commands.match",
     "monitor.commands.articles",
     "monitor.commands.stories",
+    "monitor.commands.run",
 )
 NO_CONFIG_COMMANDS = frozenset({"init"})
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.matching import TopicConfig
+from monitor.schedule_settings import DigestSettings, ScheduleSettings
 from monitor.stories import StoriesSettings
 
 CONFIG_FILES = ("newsmon.toml", "sources.toml", "topics.toml")
@@ -89,6 +90,8 @@ class NewsmonSettings(_Strict):
     database: DatabaseSettings = DatabaseSettings()
     crawl: CrawlSettings = CrawlSettings()
     stories: StoriesSettings = StoriesSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    digest: DigestSettings = DigestSettings()
 
 
 SourceKind = Literal["feed"]

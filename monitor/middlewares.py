@@ -3,49 +3,128 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from monitor.config import ConfigError, load_config
+
+Resolve = Callable[[str], Awaitable[str | None]]
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+_NUMERIC_HOST = re.compile(r"^[0-9a-fA-FxX.]+$")
+
+
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names literally, in any spelling a resolver accepts
+    ("127.0.0.1", "[::1]", "2130706433", "0x7f.1", "017700000001"), or None for a name."""
+    host = host.strip("[]").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if not _NUMERIC_HOST.match(host) or not any(c.isdigit() for c in host):
+            return None
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, private, link-local, shared, reserved...: anything not globally routable."""
+    return not address.is_global or address.is_multicast
+
 
 def is_private_host(host: str) -> bool:
-    """True for loopback, private, link-local and other non-public literal addresses."""
-    host = host.strip("[]").lower()
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+    """True for loopback, private, link-local and other non-public literal addresses and
+    for the names that always mean this machine (localhost and its variants)."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host in _LOCAL_NAMES or host.endswith(".localhost"):
         return True
+    address = literal_address(host)
+    return address is not None and is_private_address(address)
+
+
+async def _reactor_resolve(host: str) -> str | None:
+    """Resolve through the crawler's own (caching) resolver, so the connection that
+    follows uses the very address checked here; None when the name does not resolve
+    (the download then fails with a "dns" reason)."""
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet import reactor
+
     try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not addr.is_global
+        address: str = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return address
 
 
 class AddressGuardMiddleware:
-    """Refuse requests to non-public addresses and non-HTTP schemes.
+    """Refuse requests to non-public addresses and non-HTTP schemes, before any connection.
 
-    A feed can point anywhere and a redirect can lead anywhere; only a source configured
-    with ``allow_private = true`` may reach loopback or private addresses. Redirects keep
-    the meta of the request they came from, so they are checked by the same rule.
+    A feed can point anywhere and a redirect can lead anywhere. A source configured with
+    ``allow_private = true`` may reach the private host its own URL names (an intranet
+    feed, a local test site) and nothing else that is private: a redirect or a link from
+    it to 169.254.169.254 or 10.0.0.1 is still refused. Host names are resolved first and
+    the address is checked, so a public-looking name pointing at a private address is
+    refused too. Redirects and robots.txt requests pass through here like any request.
     """
+
+    def __init__(self, private_hosts: Mapping[str, str], resolve: Resolve | None = None) -> None:
+        self.private_hosts = {k: v.lower() for k, v in private_hosts.items()}
+        self.any_private = frozenset(self.private_hosts.values())
+        self.resolve = resolve or _reactor_resolve
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
-        return cls()
+        directory = Path(crawler.settings.get("NEWSMON_CONFIG_DIR", "config"))
+        try:
+            sources = load_config(directory).sources
+        except ConfigError:
+            sources = []
+        return cls(
+            {
+                s.name: urlsplit(s.url).hostname or ""
+                for s in sources
+                if s.allow_private and urlsplit(s.url).hostname
+            }
+        )
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    def _allowed_private(self, request: Request) -> frozenset[str]:
+        source = request.meta.get("newsmon_source")
+        if source is None:  # robots.txt and other requests made on a request's behalf
+            return self.any_private
+        if request.meta.get("newsmon_allow_private") and source in self.private_hosts:
+            return frozenset({self.private_hosts[source]})
+        return frozenset()
+
+    async def process_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
         if parts.scheme not in ("http", "https"):
             raise IgnoreRequest(f"blocked address: scheme {parts.scheme!r} is not http(s)")
-        if request.meta.get("newsmon_allow_private"):
+        host = (parts.hostname or "").lower().rstrip(".")
+        if not host:
+            raise IgnoreRequest("blocked address: the URL has no host")
+        if host in self._allowed_private(request):
             return
-        if request.url.endswith("/robots.txt") and "newsmon_source" not in request.meta:
-            host = parts.hostname or ""
-            if is_private_host(host):
-                return
-        if is_private_host(parts.hostname or ""):
+        if is_private_host(host):
             raise IgnoreRequest(
-                f"blocked address: {parts.hostname} is not a public address "
-                "(set allow_private = true on the source to allow it)"
+                f"blocked address: {host} is not a public address "
+                "(only a source's own host may be private, with allow_private = true)"
+            )
+        if literal_address(host) is not None:
+            return
+        resolved = await self.resolve(host)
+        if resolved is not None and is_private_host(resolved):
+            raise IgnoreRequest(
+                f"blocked address: {host} resolves to {resolved}, not a public address "
+                "(only a source's own host may be private, with allow_private = true)"
             )

@@ -16,6 +16,7 @@ def run_to_json(run: CrawlRun, errors: list[RunError]) -> dict[str, Any]:
         "status": run.status,
         "started": run.started.isoformat(),
         "finished": run.finished.isoformat() if run.finished else None,
+        "stats": run.stats,
         "sources": [
             {
                 "source": s.source,

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import Article, ArticleUrl, Match, utcnow
@@ -97,10 +99,7 @@ def add_article(
     )
     session.add(article)
     session.flush()
-    known = known_url_hashes(session, new.url_hashes)
-    for h in dict.fromkeys((new.url_hash, *new.url_hashes)):
-        if h not in known:
-            session.add(ArticleUrl(url_hash=h, article_id=article.id))
+    add_url_aliases(session, article.id, (new.url_hash, *new.url_hashes))
     for m in matches:
         article.matches.append(
             Match(
@@ -116,11 +115,24 @@ def add_article(
 
 
 def add_url_aliases(session: Session, article_id: int, hashes: Iterable[str]) -> None:
-    """Remember more URLs for a stored article (a tracking variant, a redirect source)."""
-    known = known_url_hashes(session, hashes)
-    for h in dict.fromkeys(hashes):
-        if h not in known:
-            session.add(ArticleUrl(url_hash=h, article_id=article_id))
+    """Remember URLs for a stored article (canonical, as listed, after redirects).
+
+    One INSERT ... ON CONFLICT DO NOTHING: a URL already known keeps its first article.
+    """
+    unique = list(dict.fromkeys(hashes))
+    if not unique:
+        return
+    rows = [{"url_hash": h, "article_id": article_id} for h in unique]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(pg_insert(ArticleUrl).values(rows).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(ArticleUrl).values(rows).on_conflict_do_nothing())
+    else:
+        known = known_url_hashes(session, unique)
+        for h in unique:
+            if h not in known:
+                session.add(ArticleUrl(url_hash=h, article_id=article_id))
 
 
 def replace_matches(

@@ -19,7 +19,7 @@ from monitor.config import AppConfig, SourceConfig, load_config
 from monitor.dedup import canonicalize_url, url_key
 from monitor.discovery import DiscoveredLink, parse_feed
 from monitor.items import PageItem
-from monitor.spiders.failures import classify_failure
+from monitor.spiders.failures import classify_failure, looks_binary
 from storage.articles import known_url_hashes
 from storage.engine import open_database
 
@@ -41,6 +41,7 @@ class NewsSpider(Spider):
         self.config: AppConfig | None = None
         self.engine: Engine | None = None
         self.max_page_bytes = 10_000_000
+        self.max_url_length = 2083
         self.now: Callable[[], datetime] = _utcnow
 
     @classmethod
@@ -51,6 +52,7 @@ class NewsSpider(Spider):
         db_url = settings.get("NEWSMON_DATABASE_URL") or spider.config.settings.database.url
         spider.engine = open_database(db_url)
         spider.max_page_bytes = settings.getint("NEWSMON_MAX_PAGE_BYTES", 10_000_000)
+        spider.max_url_length = settings.getint("URL_MAX_LENGTH", 2083)
         return spider
 
     def selected_sources(self) -> list[SourceConfig]:
@@ -122,11 +124,18 @@ class NewsSpider(Spider):
                 source.name, response.url, result.error_code or "bad-feed", f"feed: {result.error}"
             )
             return
+        if result.error:  # a warning: links were read all the same (e.g. a feed cut short)
+            code = result.error_code or "bad-feed"
+            self.report(source.name, response.url, code, f"feed: {result.error}")
         assert self.crawler is not None
         self.crawler.signals.send_catch_log(
             signals.links_discovered, source=source.name, count=len(result.links)
         )
         for link in self.fresh_links(source, result.links):
+            if len(link.url) > self.max_url_length:
+                detail = f"article: the link is {len(link.url)} characters long; skipped"
+                self.report(source.name, link.url[:300], "url-too-long", detail)
+                continue
             yield Request(
                 canonicalize_url(link.url),
                 callback=self.parse_article,
@@ -149,6 +158,11 @@ class NewsSpider(Spider):
         is_html = isinstance(response, HtmlResponse) or (
             isinstance(response, XmlResponse | TextResponse) and ctype in _HTML_TYPES
         )
+        if is_html and looks_binary(response.body):
+            shown = ctype.decode("latin-1") or "no content type"
+            detail = f"article: binary data served as {shown}"
+            self.report(source.name, response.url, "not-html", detail)
+            return
         if not is_html or not isinstance(response, TextResponse):
             shown = ctype.decode("latin-1") or "no content type"
             self.report(

@@ -1,0 +1,77 @@
+"""Shared benchmark helpers: the machine's description, the corpus, results in docs/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import statistics
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+RESULTS = ROOT / "docs" / "benchmarks.md"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    return (
+        f"{dt.date.today().isoformat()}, {cpu_name()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+@dataclass(frozen=True)
+class CorpusPage:
+    url: str
+    html: bytes
+
+
+def corpus_pages(corpus: Path = DEFAULT_CORPUS, limit: int | None = None) -> Iterator[CorpusPage]:
+    """The real pages of ../shared/corpus, decompressed; nothing when the folder is absent."""
+    index = corpus / "index.jsonl"
+    if not index.exists():
+        return
+    count = 0
+    with index.open(encoding="utf-8") as fh:
+        for line in fh:
+            if limit is not None and count >= limit:
+                return
+            entry = json.loads(line)
+            path = corpus / entry["file"]
+            if path.exists():
+                count += 1
+                yield CorpusPage(entry["url"], gzip.decompress(path.read_bytes()))
+
+
+def append_results(heading: str, body: str, path: Path = RESULTS) -> None:
+    """Append a dated result block under ``heading`` (created at the end if missing)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = f"\n### {machine_line()}\n\n{body.rstrip()}\n"
+    marker = f"\n{heading}\n"
+    if marker not in text:
+        text = text.rstrip() + f"\n\n{heading}\n"
+        text += block
+    else:
+        start = text.index(marker) + len(marker)
+        nxt = text.find("\n## ", start)
+        end = len(text) if nxt == -1 else nxt
+        text = text[:end].rstrip() + "\n" + block + text[end:]
+    path.write_text(text, encoding="utf-8")
