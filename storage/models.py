@@ -226,3 +226,59 @@ class ArticleSignature(Base):
     minhash: Mapped[bytes] = mapped_column(LargeBinary)
     features: Mapped[str] = mapped_column(Text, default="")
     title_words: Mapped[str] = mapped_column(Text, default="")
+
+
+class SchedulerLock(Base):
+    """The single-instance lock of `newsmon run`: a row with a heartbeat, not an OS lock,
+    so it holds across hosts on PostgreSQL; a holder whose heartbeat is older than
+    ``stale_after`` seconds is taken to be dead. ``jobs`` is the holder's schedule
+    (job id, rule, next run) for `newsmon status`."""
+
+    __tablename__ = "scheduler_lock"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    acquired: Mapped[datetime | None] = mapped_column(nullable=True)
+    heartbeat: Mapped[datetime | None] = mapped_column(nullable=True)
+    stale_after: Mapped[float] = mapped_column(Float, default=60.0)
+    first_started: Mapped[datetime] = mapped_column(default=utcnow)
+    jobs: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class DigestRun(Base):
+    """A scheduled digest written for one day (YYYY-MM-DD in the digest zone) and topic;
+    the unique (day, topic) index is what makes catch-up write each digest once."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))
+    topic: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))
+    started: Mapped[datetime] = mapped_column(default=utcnow)
+    finished: Mapped[datetime | None] = mapped_column(nullable=True)
+    files: Mapped[list[Any]] = mapped_column(default=list)
+    emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("uq_digest_runs_day_topic", "day", "topic", unique=True),)
+
+
+class ScheduledCrawl(Base):
+    """One crawl subprocess started by `newsmon run`: its exit status and outcome
+    (ok, failed, timeout, crashed, stopped), and the crawl_runs row it wrote, if any."""
+
+    __tablename__ = "scheduled_crawls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(220), index=True)
+    sources: Mapped[list[Any]] = mapped_column(default=list)
+    started: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished: Mapped[datetime | None] = mapped_column(nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), nullable=True
+    )
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,237 @@
+"""`newsmon status`: what the scheduler does and did, read from the database.
+
+Works whether or not `newsmon run` is running: the jobs and next run times come from the
+running scheduler's heartbeat when it holds the lock, else from the plan a scheduler
+started now would follow (monitor.schedule_plan.preview).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from monitor.schedule_plan import JobPreview, Plan, preview
+from storage import scheduler_state as state
+
+
+@dataclass(frozen=True)
+class Failure:
+    at: datetime | None
+    what: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class StatusReport:
+    now: datetime
+    scheduler: str
+    running: bool
+    jobs_from: str  # "scheduler" (live) or "plan" (if started now)
+    jobs: list[JobPreview]
+    sources: list[state.SourceLastRun]
+    never_run: list[str]
+    failures: list[Failure]
+    digests: list[dict[str, Any]] = field(default_factory=list)
+    unfinished_runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        def conv(value: Any) -> Any:
+            if isinstance(value, datetime):
+                return value.isoformat()
+            if isinstance(value, dict):
+                return {k: conv(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [conv(v) for v in value]
+            return value
+
+        out: dict[str, Any] = conv(asdict(self))
+        return out
+
+
+def _ago(now: datetime, then: datetime | None) -> str:
+    if then is None:
+        return "never"
+    seconds = (now - then).total_seconds()
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][-300:] if lines else ""
+
+
+def gather(
+    session: Session,
+    plan: Plan,
+    source_names: list[str],
+    now: datetime,
+    *,
+    failures: int = 15,
+) -> StatusReport:
+    lock = state.read_lock(session)
+    running = lock is not None and lock.is_held(now)
+    if lock is None or lock.holder is None:
+        line = "not running"
+    elif running:
+        line = f"running: {lock.holder}, since {lock.acquired:%Y-%m-%d %H:%M} UTC, " + (
+            f"heartbeat {_ago(now, lock.heartbeat)}"
+        )
+    else:
+        line = (
+            f"not running: {lock.holder} stopped answering (heartbeat "
+            f"{_ago(now, lock.heartbeat)}); its lock is stale and will be taken over"
+        )
+    if running and lock is not None and lock.jobs:
+        jobs = [
+            JobPreview(
+                str(j.get("id")),
+                str(j.get("rule", "")),
+                datetime.fromisoformat(j["next_run"]) if j.get("next_run") else None,
+            )
+            for j in lock.jobs
+        ]
+        jobs_from = "scheduler"
+    else:
+        jobs = preview(plan, now, lambda job: state.last_scheduled_start(session, job.id))
+        jobs_from = "plan"
+    sources = state.last_run_per_source(session)
+    seen = {s.source for s in sources}
+    found: list[Failure] = []
+    for crawl in state.failed_scheduled_crawls(session, failures):
+        code = f", exit code {crawl.exit_code}" if crawl.exit_code is not None else ""
+        found.append(
+            Failure(
+                crawl.finished or crawl.started,
+                crawl.job,
+                f"{crawl.outcome}{code}",
+                _last_line(crawl.detail),
+            )
+        )
+    for err in state.recent_errors(session, failures):
+        found.append(
+            Failure(
+                err.at,
+                err.source,
+                err.reason,
+                f"{err.detail} ({err.url})" if err.url else err.detail,
+            )
+        )
+    digests = []
+    for d in state.recent_digests(session, 10):
+        digests.append(
+            {
+                "day": d.day,
+                "topic": d.topic,
+                "status": d.status,
+                "finished": d.finished,
+                "files": list(d.files),
+                "emailed": d.emailed,
+                "detail": d.detail,
+            }
+        )
+        if d.status == "failed":
+            found.append(Failure(d.finished, f"digest {d.day}", "failed", d.detail))
+    found.sort(key=lambda f: f.at or now, reverse=True)
+    unfinished = [{"run_id": r.id, "started": r.started} for r in state.unfinished_runs(session)]
+    return StatusReport(
+        now=now,
+        scheduler=line,
+        running=running,
+        jobs_from=jobs_from,
+        jobs=jobs,
+        sources=sources,
+        never_run=sorted(set(source_names) - seen),
+        failures=found[:failures],
+        digests=digests,
+        unfinished_runs=unfinished,
+    )
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in rows:
+        out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return out
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "-"
+
+
+def format_report(report: StatusReport) -> str:
+    lines = [f"scheduler: {report.scheduler}", ""]
+    title = "jobs" if report.jobs_from == "scheduler" else "jobs (as a scheduler started now)"
+    lines.append(f"{title}:")
+    lines += [
+        "  " + ln
+        for ln in _table(
+            ["job", "rule", "next run", "sources"],
+            [[j.id, j.rule, _when(j.next_run), j.detail] for j in report.jobs],
+        )
+    ]
+    lines += ["", "last run per source:"]
+    rows = [
+        [
+            s.source,
+            _when(s.started),
+            s.status,
+            str(s.links_seen),
+            str(s.fetched),
+            str(s.new),
+            str(s.duplicates),
+            str(s.matched),
+            str(s.errors),
+            ", ".join(f"{k} {v}" for k, v in sorted(s.errors_by_reason.items())),
+        ]
+        for s in report.sources
+    ]
+    rows += [[name, "never", "-", "", "", "", "", "", "", ""] for name in report.never_run]
+    lines += [
+        "  " + ln
+        for ln in _table(
+            [
+                "source",
+                "last run",
+                "status",
+                "links",
+                "fetched",
+                "new",
+                "dup",
+                "matched",
+                "errors",
+                "reasons",
+            ],
+            rows,
+        )
+    ]
+    if report.unfinished_runs:
+        runs = ", ".join(
+            f"{r['run_id']} (since {_when(r['started'])})" for r in report.unfinished_runs
+        )
+        lines += ["", f"crawl runs still open: {runs}"]
+    lines += ["", "recent failures:" if report.failures else "recent failures: none"]
+    for f in report.failures:
+        lines.append(
+            f"  {_when(f.at)}  {f.what}: {f.reason}" + (f": {f.detail}" if f.detail else "")
+        )
+    if report.digests:
+        lines += ["", "recent digests:"]
+        for d in report.digests:
+            extra = ", e-mailed" if d["emailed"] else ""
+            lines.append(
+                f"  {d['day']} {d['topic']}: {d['status']}, {len(d['files'])} file(s){extra}"
+            )
+    return "\n".join(lines) + "\n"
