@@ -7,11 +7,13 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 
 from monitor.config import ConfigError, load_config
 
@@ -60,8 +62,11 @@ async def _reactor_resolve(host: str) -> str | None:
     from scrapy.utils.defer import maybe_deferred_to_future
     from twisted.internet import reactor
 
+    resolver: Any = getattr(reactor, "resolver", None)
+    if resolver is None:
+        return None
     try:
-        address: str = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
+        address: str = await maybe_deferred_to_future(resolver.getHostByName(host))
     except Exception:
         return None
     return address
@@ -128,3 +133,31 @@ class AddressGuardMiddleware:
                 f"blocked address: {host} resolves to {resolved}, not a public address "
                 "(only a source's own host may be private, with allow_private = true)"
             )
+
+
+def _same_page(a: str, b: str) -> bool:
+    return a.partition("#")[0] == b.partition("#")[0]
+
+
+class RedirectLoopMiddleware:
+    """Name a circular redirect for what it is, before Scrapy's duplicate filter silently
+    drops the request that would close the circle (A -> B -> A is never fetched twice,
+    so without this it vanishes without a record). Runs just before RedirectMiddleware
+    sees the response (DOWNLOADER_MIDDLEWARES priority above 600)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectLoopMiddleware:
+        return cls()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if not 300 <= response.status < 400 or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1").strip())
+        seen = [*request.meta.get("redirect_urls", []), request.url]
+        if any(_same_page(target, url) for url in seen):
+            raise IgnoreRequest(
+                f"redirect loop: {request.url} redirects back to {target} "
+                f"after {len(seen) - 1} redirect(s)"
+            )
+        return response

@@ -42,5 +42,6 @@ EXTENSIONS = {
 
 DOWNLOADER_MIDDLEWARES = {
     "monitor.middlewares.AddressGuardMiddleware": 50,
+    "monitor.middlewares.RedirectLoopMiddleware": 650,
 }
 LOG_FORMATTER = "monitor.logformatter.NewsmonLogFormatter"

@@ -95,6 +95,8 @@ def _ignored(text: str, request: Any) -> tuple[str, str]:
         return "robots", "forbidden by the site's robots.txt"
     if "download_maxsize" in lowered or "maxsize" in lowered or "max size" in lowered:
         return "too-large", text
+    if lowered.startswith("redirect loop"):
+        return "redirect-loop", text + _redirect_origin(request)
     if "max redirections" in lowered:
         return "too-many-redirects", f"gave up following redirects{_redirect_origin(request)}"
     if "blocked address" in lowered:
