@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, false, func, select, union
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Match, Story
@@ -143,17 +143,16 @@ def story_copies(
         .where(Article.id.in_(window.scalar_subquery()), Article.story_id.is_not(None))
         .distinct()
     )
-    query = (
-        select(*_article_columns(), Article.duplicate_of_id)
-        .where(
-            and_(
-                Article.first_seen < until,
-                or_(
-                    Article.story_id.in_(window_stories.scalar_subquery()),
-                    Article.duplicate_of_id.in_(window.scalar_subquery()),
-                ),
-            )
-        )
-        .order_by(Article.first_seen, Article.id)
-    )
+    columns = (*_article_columns(), Article.duplicate_of_id)
+    # A UNION of two indexed lookups, not one OR: PostgreSQL cannot use either index
+    # for "story_id IN (...) OR duplicate_of_id IN (...)" and scans the whole table.
+    copies = union(
+        select(*columns).where(
+            Article.first_seen < until, Article.story_id.in_(window_stories.scalar_subquery())
+        ),
+        select(*columns).where(
+            Article.first_seen < until, Article.duplicate_of_id.in_(window.scalar_subquery())
+        ),
+    ).subquery()
+    query = select(copies).order_by(copies.c.first_seen, copies.c.article_id)
     return [CopyRow(**r._asdict()) for r in session.execute(query)]

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from monitor.digest import build_digest
-from storage.digest_queries import _in_window, matched_articles, story_copies
+from storage.digest_queries import matched_articles, story_copies
 from storage.engine import open_database, session_factory
-from storage.models import Article
 from tests.digest_testdata import END, NOW, START, TOPICS, make_database
 
 
@@ -70,19 +70,24 @@ def test_build_digest_groups_by_story_and_ranks(session: Session) -> None:
     assert digest.story_count == 5 and not digest.is_empty
 
 
-def test_two_queries_whatever_the_size(engine: Engine, session: Session) -> None:
-    statements: list[str] = []
+def digest_selects(engine: Engine, session: Session) -> list[tuple[str, Any]]:
+    """The SELECT statements (with parameters) that building the digest runs."""
+    statements: list[tuple[str, Any]] = []
 
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
+            statements.append((statement, params))
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", keep)
     try:
         build_digest(session, START, END, topics=TOPICS, tz=UTC, now=NOW)
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 2
+        event.remove(engine, "before_cursor_execute", keep)
+    return statements
+
+
+def test_two_queries_whatever_the_size(engine: Engine, session: Session) -> None:
+    assert len(digest_selects(engine, session)) == 2
 
 
 def test_empty_window_lists_configured_topics(session: Session) -> None:
@@ -97,11 +102,40 @@ def test_empty_window_lists_configured_topics(session: Session) -> None:
     assert digest.is_empty and [t.name for t in digest.topics] == list(TOPICS)
 
 
-def test_sqlite_plan_uses_first_seen_index(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite query plan")
-    query = _in_window(select(Article.id), START, END, None)
-    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
-    with engine.connect() as conn:
-        plan = " ".join(str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
-    assert "ix_articles_first_seen" in plan, plan
+def full_scans(node: dict[str, Any]) -> list[str]:
+    """PostgreSQL plan nodes that read a whole table or index of articles or matches, or
+    that fetch rows first and test them against a subquery (instead of looking them up)."""
+    found = []
+    if node.get("Relation Name") in ("articles", "matches") and (
+        node["Node Type"] == "Seq Scan"
+        or (node["Node Type"].startswith("Index") and "Index Cond" not in node)
+        or "SubPlan" in node.get("Filter", "")
+    ):
+        found.append(f"{node['Node Type']} on {node['Relation Name']}")
+    for child in node.get("Plans", []):
+        found.extend(full_scans(child))
+    return found
+
+
+def test_plans_use_indexes(engine: Engine, session: Session) -> None:
+    """Both queries reach articles through index lookups only: no scan of the archive.
+
+    On PostgreSQL sequential scans are disabled for the EXPLAIN: a plan that still reads
+    a whole table or index has no other path (as "story_id IN (..) OR duplicate_of_id
+    IN (..)" had).
+    """
+    statements = digest_selects(engine, session)
+    conn = session.connection()  # the session holds SQLite's lock: plan on its connection
+    if engine.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    for statement, params in statements:
+        if engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            plan = [str(r[-1]) for r in rows]
+            scans = [s for s in plan if s.startswith(("SCAN articles", "SCAN matches"))]
+        else:
+            rows = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, params)
+            tree = rows.scalar_one()[0]["Plan"]
+            plan, scans = [json.dumps(tree)], full_scans(tree)
+        assert any("ix_articles_first_seen" in step for step in plan), plan
+        assert not scans, plan
