@@ -4,6 +4,7 @@ Content-Type (servers mislabel both)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from monitor.discovery_common import (
@@ -55,7 +56,22 @@ def _parse_feed(
     head = strip_leading_junk(body[:64])
     if head.startswith((b"{", b"[")):
         return parse_json_feed(body, url, max_items)
-    return parse_xml(body, url, max_items, charset)
+    result = parse_xml(body, url, max_items, charset)
+    if result.kind == "html":
+        return _html_instead_of_feed(result, body, url)
+    return result
+
+
+def _html_instead_of_feed(result: ParseResult, body: bytes, url: str) -> ParseResult:
+    """Name the feeds an HTML page advertises: the likely fix for a source that points
+    at a page instead of its feed."""
+    from monitor.discovery_html import discover_feeds_in_html
+
+    feeds = discover_feeds_in_html(body, url)
+    if not feeds:
+        return result
+    shown = ", ".join(feeds[:3])
+    return replace(result, error=f"{result.error} (it advertises the feed {shown})")
 
 
 def parse_json_feed(body: bytes, url: str, max_items: int = 500) -> ParseResult:

@@ -54,6 +54,10 @@ _TAGS = (
     "{*}sitemap",
     "{*}language",
 )
+_RSS_WANTED = frozenset(
+    ("link", "guid", "origLink", "title", "language", "pubDate", "date", "published",
+     "issued", "updated", "modified")
+)  # fmt: skip
 ItemReader = Callable[[Any, str], DiscoveredLink | None]
 _DATE_TAGS = ("pubDate", "published", "issued", "date", "updated", "modified", "lastmod")
 
@@ -240,18 +244,15 @@ def _run(source: bytes, state: _Pass, recover: bool) -> None:
     if root is None:
         raise ParseFailure("malformed-xml", "malformed XML: no root element")
     _check_root(root)
-    for event, elem in iter_xml(source, _TAGS, recover=recover):
+    kind: str | None = None
+    for _, elem in iter_xml(source, _TAGS, recover=recover):
+        if kind is None:
+            kind = _start_root(state, elem.getroottree().getroot())
         name = local_name(elem.tag)
-        if state.kind is None:
-            if event == "start":
-                _start_root(state, elem, name)
-            continue
-        if event != "end":
-            continue
-        if name == _ITEM_TAGS[state.kind]:
+        if name == _ITEM_TAGS[kind]:
             _take_item(state, elem)
             release(elem)
-        elif name == "language" and state.kind == "rss":
+        elif name == "language" and kind == "rss":
             parent = elem.getparent()
             if parent is not None and local_name(parent.tag) in ("channel", "RDF", "rss"):
                 state.language = normalise_language(element_text(elem))
@@ -264,7 +265,9 @@ def _check_root(name: str) -> None:
         raise ParseFailure("not-a-feed", f"not a feed: the XML root element is <{name[:40]}>")
 
 
-def _start_root(state: _Pass, elem: Any, name: str) -> None:
+def _start_root(state: _Pass, elem: Any) -> str:
+    name = local_name(elem.tag)
+    _check_root(name)
     state.root_tag = name
     kind = _ROOT_KINDS[name]
     state.kind = kind
@@ -273,6 +276,7 @@ def _start_root(state: _Pass, elem: Any, name: str) -> None:
         base = resolve_url(elem.get(_XML_BASE), state.url)
         if base:
             state.base = base
+    return kind
 
 
 def _take_item(state: _Pass, elem: Any) -> None:
@@ -308,6 +312,8 @@ def rss_item(elem: Any, base: str) -> DiscoveredLink | None:
         if name == "link" and child.get("href") is not None:
             if child.get("rel", "alternate") == "alternate":
                 atom_link = atom_link or child.get("href")
+            continue
+        if name not in _RSS_WANTED or name in found:
             continue
         text = element_text(child)
         if text is None:

@@ -208,6 +208,24 @@ def test_bad_documents_give_a_specific_reason(body: bytes, code: str, words: str
     assert result.error is not None and words in result.error
 
 
+def test_html_page_served_as_feed_names_its_feed() -> None:
+    page = b"""<!DOCTYPE html><html><head><link rel="alternate"
+        type="application/rss+xml" href="/rss/asia.xml"></head><body>Asia</body></html>"""
+    result = parse_feed(page, "https://news.example.org/asia/")
+    assert result.error_code == "not-a-feed"
+    assert result.error == (
+        "not a feed: the document is HTML (it advertises the feed "
+        "https://news.example.org/rss/asia.xml)"
+    )
+
+
+def test_utf16_feed() -> None:
+    body = '<?xml version="1.0" encoding="UTF-16"?><rss><channel><item><title>日本語</title>'
+    body += "<link>https://jp.example.org/1</link></item></channel></rss>"
+    result = parse_feed(body.encode("utf-16"), FEED_URL)
+    assert result.links == (DiscoveredLink("https://jp.example.org/1", "日本語"),)
+
+
 def test_malformed_feed_keeps_items_before_the_error() -> None:
     body = (
         b"<rss><channel>\n<item><link>http://a.example/1</link></item>\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from monitor.discovery import DiscoveredLink, parse_sitemap, sitemaps_from_robots
 
@@ -184,3 +185,23 @@ def test_sitemaps_from_robots() -> None:
         "https://cdn.example.org/s.xml",
     ]
     assert sitemaps_from_robots(b"\xff\xfe garbage", f"{SITE}/robots.txt") == []
+
+
+def test_sitemap_xxe_and_entity_bomb_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY x SYSTEM "file://{secret}">]>'
+        "<urlset><url><loc>https://www.example.org/&x;</loc></url></urlset>"
+    ).encode()
+    result = parse_sitemap(xxe, f"{SITE}/s.xml")
+    assert result.error_code == "unsafe-xml"
+    assert "TOP-SECRET" not in repr(result)
+    levels = "".join(f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 12))
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY e0 "aaaaaaaaaa">{levels}]>'
+        "<urlset><url><loc>https://www.example.org/&e11;</loc></url></urlset>"
+    ).encode()
+    started = time.perf_counter()
+    assert parse_sitemap(gzip.compress(bomb), f"{SITE}/s.xml.gz").error_code == "unsafe-xml"
+    assert time.perf_counter() - started < 1.0
