@@ -22,8 +22,11 @@ COMMAND_MODULES = (
     "monitor.commands.ingest",
     "monitor.commands.match",
     "monitor.commands.articles",
+    "monitor.commands.search",
     "monitor.commands.stories",
+    "monitor.commands.digest",
     "monitor.commands.run",
+    "monitor.commands.alerts",
 )
 NO_CONFIG_COMMANDS = frozenset({"init"})
 
