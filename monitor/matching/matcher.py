@@ -117,7 +117,11 @@ class Matcher:
         body_start = 1 + len(normalize(title))  # 1: the padding space
         hits = self._table.scan(norm)
         return Document(
-            norm, len(title), body_start, hits, Evaluator(norm.text, hits, self._table.by_text)
+            norm,
+            len(title),
+            body_start,
+            hits,
+            Evaluator(norm.text, hits, self._table.by_text, body_start),
         )
 
     def candidates(self, doc: Document) -> list[CompiledTopic]:

@@ -71,14 +71,13 @@ def _is_space_like(ch: str) -> bool:
 def _map_char(ch: str, fold: bool) -> str:
     if ch in _INVISIBLE or unicodedata.category(ch) == "Cf":
         return ""
-    if _is_space_like(ch):
-        return " "
     s = unicodedata.normalize("NFKC", ch).casefold()
     s = s.replace("ё", "е")
     if fold and s:
         name = unicodedata.name(s[0], "")
         if name.startswith(_FOLDED_SCRIPTS) or unicodedata.combining(s[0]):
             s = "".join(_FOLD_EXTRA.get(c, c) for c in _strip_marks(s))
+        s = "".join(c for c in s if not 0x300 <= ord(c) <= 0x36F)
     return "".join(" " if _is_space_like(c) else c for c in s)
 
 

@@ -220,6 +220,7 @@ class _Parser:
         self.tokens = tokenize(query)
         self.i = 0
         self.depth = 0
+        self.in_field = False  # inside title:( ... )
 
     @property
     def tok(self) -> Token:
@@ -306,8 +307,8 @@ class _Parser:
     def primary(self, field: str | None) -> Node:
         tok = self.tok
         if tok.kind == "FIELD":
-            if field is not None:
-                raise self.fail("a term (a field inside a field restriction)")
+            if field is not None or self.in_field:
+                raise self.fail("a term, not a field inside a field restriction")
             self.take()
             if self.tok.kind not in ("WORD", "PHRASE", "LPAREN"):
                 raise self.fail(f"a term, a phrase or '(' after {tok.text}:")
@@ -317,7 +318,9 @@ class _Parser:
             self.enter()
             if self.tok.kind == "RPAREN":
                 raise self.fail("a term, a phrase or '('")
+            outer, self.in_field = self.in_field, self.in_field or field is not None
             node = self.or_expr()
+            self.in_field = outer
             if self.tok.kind != "RPAREN":
                 raise self._after_operand('")"')
             self.take()
@@ -333,7 +336,7 @@ class _Parser:
 def _with_field(node: Node, field: str, tok: Token) -> Node:
     if isinstance(node, Term):
         if node.field is not None:
-            raise QuerySyntaxError(tok.pos, "a term (a field inside a field restriction)", "one")
+            raise QuerySyntaxError(tok.pos, "a term, not a field inside a field", "a field")
         return Term(node.text, node.quoted, field)
     if isinstance(node, Not):
         return Not(_with_field(node.child, field, tok))

@@ -1,0 +1,184 @@
+"""The shipped config/topics.toml loads and separates its topic from the near misses.
+
+The sentences are the tests' own, written for this purpose in each language.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from monitor.matching import Matcher, TopicsFile
+
+CONFIG = Path(__file__).resolve().parent.parent / "config" / "topics.toml"
+TOPIC = "nk-workers-abroad"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    topics = TopicsFile.model_validate(tomllib.loads(CONFIG.read_text(encoding="utf-8")))
+    return Matcher.compile(topics.topic)
+
+
+def verdict(matcher: Matcher, title: str, text: str = "") -> bool:
+    return any(r.topic == TOPIC and r.matched for r in matcher.match(title, text))
+
+
+POSITIVE = {
+    "en": [
+        "North Korean workers are being sent to Russia on student visas",
+        "Thousands of labourers from North Korea toil on Russian construction sites",
+        "Pyongyang dispatched workers to Chinese seafood plants despite the sanctions",
+        "North Korean IT workers used false identities to land remote jobs at US firms",
+        "N. Korea sends laborers to rebuild Kursk, Shoigu says",
+        "Wages of DPRK workers in Mongolia go straight to the state",
+        "North Korean restaurants in Vladivostok stay open despite UN resolution 2397",
+    ],
+    "ko": [
+        "북한 노동자들이 유학비자로 러시아 건설 현장에 파견됐다",
+        "북한노동자 임금은 대부분 국가가 가져간다",
+        "중국 수산물 가공 공장에서 일하는 북한 근로자 수천 명",
+        "쿠르스크 재건에 북한 인력 투입 가능성",
+    ],
+    "ru": [
+        "Северокорейские рабочие прибыли в Россию по учебным визам",
+        "КНДР отправит в Курскую область военных строителей",
+        "На стройках Владивостока работают рабочие из КНДР",
+        "Шойгу обсудил в Пхеньяне привлечение рабочей силы из КНДР",
+    ],
+    "ja": [
+        "北朝鮮の労働者がロシアの建設現場で働いている",
+        "北朝鮮労働者、留学ビザで入国か",
+        "中国の水産加工場で北朝鮮の女性労働者が働かされている",
+    ],
+    "zh": [
+        "朝鲜劳工在中国丹东的海鲜加工厂工作",
+        "大批朝鲜工人以学生签证赴俄罗斯建筑工地",
+        "北韓勞工在俄羅斯伐木場工作",
+    ],
+    "de": [
+        "Nordkoreanische Arbeiter schuften auf russischen Baustellen",
+        "Russland holt Arbeitskräfte aus Nordkorea – mit Studentenvisum",
+        "Zwangsarbeit: Nordkoreaner in polnischen Werften",
+    ],
+    "fr": [
+        "Des travailleurs nord-coréens envoyés en Russie avec des visas d'étudiant",
+        "La Corée du Nord envoie des ouvriers reconstruire Koursk",
+        "Main-d'œuvre nord-coréenne : les salaires confisqués par l'État",
+    ],
+    "uk": [
+        "Північнокорейські робітники працюють на будівництвах у Росії",
+        "Росія завозить робітників з КНДР за студентськими візами",
+    ],
+    "bg": ["Севернокорейски работници пристигат в Русия със студентски визи"],
+    "pl": [
+        "Robotnicy z Korei Północnej pracowali w polskich stoczniach",
+        "Północnokoreańscy robotnicy w Polsce: praca przymusowa",
+    ],
+    "is": ["Norðurkóreskir verkamenn sendir til Rússlands"],
+}
+
+NEAR_MISS = {
+    "en": [
+        "North Korean troops are fighting in Kursk alongside Russian soldiers",
+        "North Korea supplied millions of artillery shells to Russia",
+        "Russia relies on migrant workers from Uzbekistan and Tajikistan",
+        "South Korean workers abroad send record remittances home",
+        "Chinese workers build a railway in Kenya",
+        "The US tightened rules on student visas for international students",
+        "North Korean hackers stole $1.5 billion in crypto from an exchange",
+        "North Korea's ruling Workers' Party held a plenary meeting in Pyongyang",
+    ],
+    "ko": [
+        "북한군이 쿠르스크에 파병됐다",
+        "러시아, 중앙아시아 이주 노동자 단속 강화",
+        "해외 한국인 노동자 송금 역대 최대",
+        "미국 유학비자 발급 요건 강화",
+        "북한 해커, 가상화폐 거래소에서 거액 탈취",
+    ],
+    "ru": [
+        "Северокорейские военные воюют в Курской области",
+        "Мигранты из Средней Азии — основа рабочей силы в России",
+        "Шойгу прибыл в Пхеньян с рабочим визитом",
+        "Студенческие визы в США станут дороже",
+        "Северокорейские хакеры похитили криптовалюту",
+    ],
+    "ja": [
+        "北朝鮮兵がクルスクに派遣された",
+        "韓国人労働者の海外派遣が増加",
+        "北朝鮮のハッカー集団が暗号資産を窃取",
+        "朝鮮人労働者の強制労働を巡る佐渡金山の展示",
+    ],
+    "zh": [
+        "朝鲜族工人在韩国打工",
+        "中国工人在非洲修建铁路",
+        "朝鲜向俄罗斯派遣军队",
+        "美国收紧学生签证",
+    ],
+    "de": [
+        "Nordkoreanische Soldaten kämpfen in Kursk",
+        "Nordkoreas Arbeiterpartei tagt in Pjöngjang",
+        "Arbeitsmigranten aus Zentralasien in Russland",
+    ],
+    "fr": [
+        "Des soldats nord-coréens combattent à Koursk",
+        "Des travailleurs sud-coréens expatriés au Moyen-Orient",
+        "Des pirates nord-coréens ont volé des cryptomonnaies",
+    ],
+    "uk": [
+        "Північнокорейські військові воюють на Курщині",
+        "Трудові мігранти з Центральної Азії в Росії",
+    ],
+    "bg": ["Севернокорейски войници воюват в Курск"],
+    "pl": ["Żołnierze z Korei Północnej walczą w obwodzie kurskim"],
+    "is": ["Norðurkóreskir hermenn berjast í Kúrsk"],
+}
+
+
+def test_config_loads_and_compiles(matcher: Matcher) -> None:
+    assert TOPIC in matcher.topics
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"), [(lang, s) for lang, ss in POSITIVE.items() for s in ss]
+)
+def test_positive(matcher: Matcher, lang: str, sentence: str) -> None:
+    assert verdict(matcher, sentence), matcher.explain(sentence, "", TOPIC)
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"), [(lang, s) for lang, ss in NEAR_MISS.items() for s in ss]
+)
+def test_near_miss(matcher: Matcher, lang: str, sentence: str) -> None:
+    assert not verdict(matcher, sentence), matcher.explain(sentence, "", TOPIC)
+
+
+def test_positive_in_body_with_neutral_title(matcher: Matcher) -> None:
+    text = (
+        "Officials in the region said on Monday that several hundred North Korean workers "
+        "had arrived on student visas to work at construction sites."
+    )
+    assert verdict(matcher, "Regional news roundup", text)
+
+
+def test_keyword_tags_recorded(matcher: Matcher) -> None:
+    [result] = [
+        r
+        for r in matcher.match(
+            "North Korean workers sent to Kursk",
+            "They arrived on student visas; Shoigu promised construction jobs and wages.",
+        )
+        if r.topic == TOPIC
+    ]
+    tags = {k.tag for k in result.keywords}
+    assert {"Kursk", "student visa", "Shoigu", "construction", "wages", "Russia"} - tags == {
+        "Russia"
+    }
+    assert result.score > 0.5
+
+
+def test_every_language_is_covered() -> None:
+    required = {"en", "ko", "ru", "ja", "zh", "de", "fr", "uk"}
+    assert required <= POSITIVE.keys() and required <= NEAR_MISS.keys()
