@@ -51,6 +51,9 @@ class ParseResult:
     truncated: bool = False
     skipped: int = 0
     """Items dropped because they had no usable http(s) link."""
+    children: tuple[DiscoveredLink, ...] = ()
+    """The child sitemaps of an index with their lastmod (same order as `sitemaps`), so a
+    caller can skip children unchanged since its last visit or older than a backfill."""
     notes: tuple[str, ...] = ()
     """Things the user should know that are not errors (e.g. unresolved aggregator links)."""
 

@@ -214,6 +214,7 @@ def _finish(state: _Pass, failure: ParseFailure | None = None) -> ParseResult:
         "kind": kind,
         "links": links,
         "sitemaps": tuple(link.url for link in children),
+        "children": children,
         "truncated": truncated,
         "skipped": state.items.skipped + state.children.skipped,
     }

@@ -323,3 +323,15 @@ def test_100k_item_feed_bounded_and_fast() -> None:
     dates = [link.published for link in result.links]
     assert dates == sorted(dates, reverse=True)  # type: ignore[type-var]
     assert elapsed < 15.0
+
+
+def test_overlong_and_non_http_links_are_skipped_not_fatal() -> None:
+    long_link = "https://a.example/" + "x" * 5000
+    body = (
+        f"<rss><channel><item><link>{long_link}</link></item>"
+        "<item><link>data:text/html,hi</link></item>"
+        "<item><link>https://a.example/ok</link></item></channel></rss>"
+    ).encode()
+    result = parse_feed(body, FEED_URL)
+    assert [link.url for link in result.links] == ["https://a.example/ok"]
+    assert result.skipped == 2

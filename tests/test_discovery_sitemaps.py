@@ -103,6 +103,11 @@ def test_index_that_names_itself_just_reports_its_children() -> None:
         "https://www.example.org/sitemap-2024-12.xml",
         "https://www.example.org/sitemap-index.xml",
     )
+    assert [child.published for child in result.children] == [
+        datetime(2025, 1, 31, tzinfo=UTC),
+        datetime(2024, 12, 31, tzinfo=UTC),
+        None,
+    ]
 
 
 def test_gzip_sitemap_and_gzip_that_is_not_gzip() -> None:
