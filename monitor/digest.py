@@ -219,9 +219,13 @@ def build_digest(
     """The digest of articles first seen in [start, end), optionally for one topic.
 
     ``topics`` (the configured ones) are listed even when empty so the digest says
-    "nothing new" for them; with ``topic`` only that one is listed.
+    "nothing new" for them, and only they are: matches stored under a topic no longer
+    configured are left out. With ``topic`` only that one is listed.
     """
     rows = matched_articles(session, start, end, topic)
+    if topic is None and topics:
+        wanted = set(topics)
+        rows = [r for r in rows if r.topic in wanted]
     copies = story_copies(session, start, end, topic) if rows else []
     listed = [topic] if topic is not None else list(topics)
     return assemble_digest(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -200,3 +201,30 @@ def test_day_window_across_dst() -> None:
     assert (end - start).total_seconds() == 25 * 3600
     start, end = day_window(date(2026, 3, 29), berlin)  # clocks go forward: 23 hours
     assert (end - start).total_seconds() == 23 * 3600
+
+
+def test_newsmon_digest_subprocess(db_url: str, tmp_path: Path) -> None:
+    """The real CLI: the configured topic is listed, stale topics are not."""
+    from tests.conftest import run_newsmon, write_config
+
+    config = write_config(tmp_path / "cfg", "")
+    out = tmp_path / "d.json"
+    result = run_newsmon(
+        "--config",
+        str(config),
+        "--db",
+        db_url,
+        "digest",
+        *DAY_UTC,
+        "--format",
+        "json",
+        "-o",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    configured = tomllib.loads((config / "topics.toml").read_text(encoding="utf-8"))
+    assert [t["name"] for t in data["topics"]] == [t["name"] for t in configured["topic"]]
+    assert data["empty"] is True
+    result = run_newsmon("--config", str(config), "--db", db_url, "digest", "--topic", "x")
+    assert result.returncode == 2 and "unknown topic 'x'" in result.stderr

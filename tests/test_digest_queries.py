@@ -90,6 +90,12 @@ def test_two_queries_whatever_the_size(engine: Engine, session: Session) -> None
     assert len(digest_selects(engine, session)) == 2
 
 
+def test_topics_no_longer_configured_are_left_out(session: Session) -> None:
+    digest = build_digest(session, START, END, topics=["it-workers"], tz=UTC, now=NOW)
+    assert [t.name for t in digest.topics] == ["it-workers"]
+    assert [s.entry.article_id for s in digest.topics[0].stories] == [12]
+
+
 def test_empty_window_lists_configured_topics(session: Session) -> None:
     digest = build_digest(
         session,
