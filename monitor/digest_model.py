@@ -58,7 +58,10 @@ class Entry:
         """The snippet cut at its highlights: (text, highlighted) pairs, in order."""
         parts: list[tuple[str, bool]] = []
         pos = 0
-        for start, end in self.highlights:
+        for start, end in sorted(self.highlights):
+            start, end = max(start, pos), min(end, len(self.snippet))
+            if start >= end:
+                continue  # overlapping, empty or out of range: nothing more to mark
             if start > pos:
                 parts.append((self.snippet[pos:start], False))
             parts.append((self.snippet[start:end], True))
