@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from charset_normalizer import from_bytes
 from lxml import etree
 
 MAX_URL_LENGTH = 4096
@@ -294,10 +295,10 @@ def is_encoding_problem(failure: ParseFailure) -> bool:
     return any(marker in text for marker in _ENCODING_ERRORS)
 
 
-def transcode_to_utf8(body: bytes, charset: str | None) -> bytes | None:
+def transcode_to_utf8(body: bytes, charset: str | None) -> bytes:
     """Re-encode a document whose declared or missing charset is wrong as UTF-8 with the
-    XML declaration removed. Tries the HTTP charset, the declared one, UTF-8, then a guess.
-    None when nothing decodes it."""
+    XML declaration removed. Tries the HTTP charset, the declared one, UTF-8, then a guess
+    (charset-normalizer, else cp1252 which decodes any byte)."""
     candidates: list[str] = []
     if charset:
         candidates.append(charset)
@@ -315,21 +316,17 @@ def transcode_to_utf8(body: bytes, charset: str | None) -> bytes | None:
             continue
     if text is None:
         text = _guess_decode(body)
-    if text is None:
-        return None
     text = _XML_DECL.sub("", text.lstrip("\ufeff"), count=1)
     return text.encode("utf-8", errors="replace")
 
 
-def _guess_decode(body: bytes) -> str | None:
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(body[:200_000]).best()
-        if best is not None:
+def _guess_decode(body: bytes) -> str:
+    best = from_bytes(body[:200_000]).best()
+    if best is not None:
+        try:
             return body.decode(best.encoding, errors="replace")
-    except Exception:  # the guesser is optional help, never a failure reason
-        pass
+        except LookupError:
+            pass
     return body.decode("cp1252", errors="replace")
 
 

@@ -184,13 +184,12 @@ def parse_xml(
         first_failure = failure
     if first_failure.code == "malformed-xml" and is_encoding_problem(first_failure):
         transcoded = transcode_to_utf8(body, charset)
-        if transcoded is not None:
-            state = _Pass(url, max_items, rss_item)
-            try:
-                _run(transcoded, state, recover=False)
-                return _finish(state)
-            except ParseFailure:
-                body = transcoded
+        state = _Pass(url, max_items, rss_item)
+        try:
+            _run(transcoded, state, recover=False)
+            return _finish(state)
+        except ParseFailure as failure:  # the charset was one problem; here is the next
+            body, first_failure = transcoded, failure
     if first_failure.code != "malformed-xml":
         return _finish(state, first_failure)
     salvage = _Pass(url, max_items, rss_item)

@@ -335,3 +335,12 @@ def test_overlong_and_non_http_links_are_skipped_not_fatal() -> None:
     result = parse_feed(body, FEED_URL)
     assert [link.url for link in result.links] == ["https://a.example/ok"]
     assert result.skipped == 2
+
+
+def test_wrong_charset_and_malformed_reports_the_syntax_error() -> None:
+    body = "<rss><channel><item><title>Привет мир, рабочие</title><link>http://a.example/1</link>"
+    body += "</item>\n<item><title>x</title></wrong></channel></rss>"
+    result = parse_feed(body.encode("cp1251"), FEED_URL)
+    assert result.error_code == "malformed-xml"
+    assert result.error is not None and "line 2" in result.error
+    assert result.links[0].title == "Привет мир, рабочие"
