@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from monitor.schedule_settings import DigestSettings, ScheduleSettings
+from monitor.schedule_settings import DigestSettings, ScheduleSettings, cron_trigger
 
 CRAWL_PREFIX = "crawl:"
 DIGEST_JOB = "digest"
@@ -91,7 +91,7 @@ class Plan:
 
 def _duration(delta: timedelta) -> str:
     seconds = delta.total_seconds()
-    if seconds < 120:
+    if seconds < 60:
         return f"{seconds:g} s"
     if seconds < 7200:
         return f"{seconds / 60:g} min"
@@ -203,9 +203,7 @@ def crawl_trigger(
     rng: Callable[[], float] = random.random,
 ) -> BaseTrigger:
     if job.cron is not None:
-        return CronTrigger.from_crontab(
-            job.cron, timezone=plan.crawl_tz, jitter=int(plan.jitter.total_seconds()) or None
-        )
+        return cron_trigger(job.cron, plan.crawl_tz, plan.jitter.total_seconds())
     assert job.interval is not None
     anchor = first_crawl_time(last_started, job.interval, now)
     return GridIntervalTrigger(anchor, job.interval, plan.jitter, rng)
@@ -295,7 +293,7 @@ def preview(
     rows = []
     for job in plan.crawls:
         if job.cron is not None:
-            trigger: BaseTrigger = CronTrigger.from_crontab(job.cron, timezone=plan.crawl_tz)
+            trigger: BaseTrigger = cron_trigger(job.cron, plan.crawl_tz)
             nxt = trigger.get_next_fire_time(None, now)
         else:
             assert job.interval is not None

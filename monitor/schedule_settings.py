@@ -7,6 +7,7 @@ unknown time zone stops `newsmon run` before it takes the database lock.
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -32,6 +33,51 @@ def check_zone(value: str | None) -> str | None:
     return value
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab_weekdays(field: str) -> str:
+    """A crontab weekday field (0 or 7 = Sunday) as APScheduler weekday names.
+
+    APScheduler 3 reads weekday numbers with 0 = Monday (its from_crontab keeps that
+    mismatch); names mean the same in both, so numbers are translated to names.
+    """
+    if field == "*" or any(c.isalpha() for c in field):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        every = int(step) if step else 1
+        if span == "*":
+            low, high = 0, 6
+        elif "-" in span:
+            first, last = span.split("-", 1)
+            low, high = int(first), int(last)
+        else:
+            low = high = int(span)
+        if not (0 <= low <= high <= 7) or every < 1:
+            raise ValueError(f"bad weekday {part!r} (0-7, 0 and 7 are Sunday)")
+        days.update(d % 7 for d in range(low, high + 1, every))
+    return ",".join(_WEEKDAYS[d] for d in sorted(days))
+
+
+def cron_trigger(expr: str, tz: tzinfo | str, jitter: float = 0) -> CronTrigger:
+    """A 5-field crontab line ('minute hour day month weekday') as a CronTrigger in ``tz``."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_crontab_weekdays(weekday),
+        timezone=tz,
+        jitter=int(jitter) or None,
+    )
+
+
 class GroupSchedule(_Strict):
     """`[schedule.groups.NAME]`: overrides for the sources whose `group` is NAME."""
 
@@ -53,7 +99,7 @@ class GroupSchedule(_Strict):
     def _check_cron(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                CronTrigger.from_crontab(value, timezone="UTC")
+                cron_trigger(value, "UTC")
             except ValueError as exc:
                 raise ValueError(f"not a crontab expression {value!r}: {exc}") from None
         return value

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -114,7 +115,7 @@ def add_plan_jobs(
             trigger,
             args=[job],
             id=job.id,
-            name=f"{job.id} ({job.describe()})",
+            name=job.describe(),
             next_run_time=trigger.get_next_fire_time(None, now),
             **JOB_DEFAULTS,
         )
@@ -124,7 +125,7 @@ def add_plan_jobs(
             digest,
             trigger,
             id=DIGEST_JOB,
-            name=f"digest ({plan.digest.describe()})",
+            name=plan.digest.describe(),
             next_run_time=trigger.get_next_fire_time(None, now),
             **JOB_DEFAULTS,
         )
@@ -134,7 +135,7 @@ def add_plan_jobs(
             alerts,
             IntervalTrigger(seconds=every.total_seconds(), start_date=now),
             id=ALERTS_JOB,
-            name="alerts (deliver pending)",
+            name=f"every {every.total_seconds() / 60:g} min (deliver pending alerts)",
             next_run_time=now + every,
             **JOB_DEFAULTS,
         )
@@ -216,7 +217,8 @@ class Runner:
         assert self.sessions is not None
         return self.sessions()
 
-    def _open(self) -> None:
+    def open(self) -> None:
+        """Open the database and take the lock (raises LockHeld)."""
         self.engine = open_database(self.database_url)
         self.sessions = session_factory(self.engine)
         with self._db() as session, session.begin():
@@ -228,16 +230,30 @@ class Runner:
         if abandoned:
             self.say(f"{abandoned} crawl(s) left running by a previous scheduler marked abandoned")
 
+    def prepare_digests(self) -> None:
+        if self.plan.digest is not None and self.sessions is not None:
+            self.digests = ScheduledDigest(
+                self.config, self.digest_settings, self.sessions, self.plan.digest.tz, self.clock
+            )
+
     def _heartbeat(self) -> bool:
         jobs = []
         if self.scheduler is not None:
             for job in self.scheduler.get_jobs():
                 nxt = job.next_run_time
-                jobs.append({"id": job.id, "rule": job.name, "next_run": nxt and nxt.isoformat()})
+                crawl = job.args[0] if job.args and isinstance(job.args[0], CrawlJob) else None
+            jobs.append(
+                {
+                    "id": job.id,
+                    "rule": job.name,
+                    "next_run": nxt and nxt.isoformat(),
+                    "detail": ", ".join(crawl.sources) if crawl else "",
+                }
+            )
         with self._db() as session, session.begin():
             return state.renew_lock(session, self.holder, self.clock(), jobs)
 
-    def _release(self) -> None:
+    def release(self) -> None:
         with self._db() as session, session.begin():
             state.release_lock(session, self.holder)
 
@@ -383,6 +399,10 @@ class Runner:
 
     # -- lifecycle --------------------------------------------------------------------
 
+    def _skipped(self, event: JobSubmissionEvent) -> None:
+        if event.job_id != HEARTBEAT_JOB:
+            self.say(f"{event.job_id}: still running at its next time; that run is skipped")
+
     def _on_signal(self, sig: signal.Signals) -> None:
         if self.stop.is_set():
             self.say(f"{sig.name} again: already stopping")
@@ -395,14 +415,14 @@ class Runner:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         try:
-            await asyncio.to_thread(self._open)
+            await asyncio.to_thread(self.open)
         except state.LockHeld as exc:
             print(f"newsmon run: {exc}", file=self.out, flush=True)
             return 1
         try:
             await self._serve()
         finally:
-            await asyncio.to_thread(self._release)
+            await asyncio.to_thread(self.release)
             self.engine.dispose()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
@@ -413,10 +433,7 @@ class Runner:
         assert self.sessions is not None
         for warning in self.plan.warnings:
             self.say(f"warning: {warning}")
-        if self.plan.digest is not None:
-            self.digests = ScheduledDigest(
-                self.config, self.digest_settings, self.sessions, self.plan.digest.tz, self.clock
-            )
+        self.prepare_digests()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         add_plan_jobs(
             self.scheduler,
@@ -431,8 +448,10 @@ class Runner:
             self.heartbeat_job,
             IntervalTrigger(seconds=self.schedule.heartbeat_seconds),
             id=HEARTBEAT_JOB,
+            name=f"every {self.schedule.heartbeat_seconds:g} s (renew the lock)",
             **JOB_DEFAULTS,
         )
+        self.scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         await self.heartbeat_job()  # publish the jobs for `newsmon status`
         self.say(
@@ -455,4 +474,7 @@ class Runner:
 
 def run_scheduler(config: Any, database_url: str, out: TextIO | None = None) -> int:
     """Entry point of `newsmon run`: serve until SIGTERM/SIGINT; return the exit code."""
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        # Skipped runs are reported by Runner._skipped in one line; keep errors.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
     return asyncio.run(Runner(config, database_url, out=out).main())

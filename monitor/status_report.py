@@ -97,6 +97,7 @@ def gather(
                 str(j.get("id")),
                 str(j.get("rule", "")),
                 datetime.fromisoformat(j["next_run"]) if j.get("next_run") else None,
+                str(j.get("detail", "")),
             )
             for j in lock.jobs
         ]

@@ -96,14 +96,26 @@ def acquire_lock(
         return info
     if current.holder is not None and not current.is_stale(now):
         raise LockHeld(current, now)
+    return take_over_lock(session, current, holder, now, stale_after, name)
+
+
+def take_over_lock(
+    session: Session,
+    seen: LockInfo,
+    holder: str,
+    now: datetime,
+    stale_after: float,
+    name: str = LOCK_NAME,
+) -> LockInfo:
+    """Take a released or stale lock, if it is still as ``seen`` (compare-and-swap)."""
     cond = [SchedulerLock.name == name]
     cond.append(
         SchedulerLock.holder.is_(None)
-        if current.holder is None
-        else SchedulerLock.holder == current.holder
+        if seen.holder is None
+        else SchedulerLock.holder == seen.holder
     )
-    if current.heartbeat is not None:
-        cond.append(SchedulerLock.heartbeat == current.heartbeat)
+    if seen.heartbeat is not None:
+        cond.append(SchedulerLock.heartbeat == seen.heartbeat)
     result = session.execute(
         update(SchedulerLock)
         .where(*cond)

@@ -1,0 +1,136 @@
+"""Scheduled digests with an injected clock: catch-up after downtime, written once per
+day and topic, a failed digest retried at the next start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from monitor.config import AppConfig, load_config
+from monitor.scheduler import Runner
+from storage.models import DigestRun
+from tests.conftest import FIXTURES, write_config
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _config(tmp_path: Path, directory: Path) -> AppConfig:
+    toml = f"""
+[digest]
+time = "07:00"
+timezone = "Europe/Berlin"
+formats = ["md", "json"]
+directory = "{directory}"
+catch_up_days = 3
+"""
+    cfg = write_config(tmp_path / "config", "", toml, topics=FIXTURES / "topics_small.toml")
+    return load_config(cfg, env={})
+
+
+@pytest.fixture
+def digests_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "digests"
+
+
+def _start(config: AppConfig, url: str, clock: Clock) -> Runner:
+    runner = Runner(config, url, clock=clock, out=open("/dev/null", "w"))  # noqa: SIM115
+    runner.open()
+    runner.prepare_digests()
+    return runner
+
+
+def _stop(runner: Runner) -> None:
+    runner.release()
+    runner.engine.dispose()
+    runner.out.close()
+
+
+def _days(url: str) -> dict[str, set[str]]:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        rows = session.execute(select(DigestRun.day, DigestRun.topic, DigestRun.status)).all()
+    engine.dispose()
+    out: dict[str, set[str]] = {}
+    for day, topic, status in rows:
+        out.setdefault(day, set()).add(f"{topic}:{status}")
+    return out
+
+
+def test_catch_up_after_downtime_writes_each_digest_once(
+    tmp_path: Path, digests_dir: Path, database_url: str
+) -> None:
+    config = _config(tmp_path, digests_dir)
+    clock = Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # first start, 10:00 Berlin
+    runner = _start(config, database_url, clock)
+    asyncio.run(runner.catch_up())
+    _stop(runner)
+    assert sorted(p.name for p in digests_dir.iterdir()) == ["2026-11-19.json", "2026-11-19.md"]
+    assert "nothing new" in (digests_dir / "2026-11-19.md").read_text().lower()
+
+    clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # down for four days
+    runner = _start(config, database_url, clock)
+    asyncio.run(runner.catch_up())
+    _stop(runner)
+    written = {p.stem for p in digests_dir.iterdir()}
+    # The 20th fell due more than catch_up_days ago: skipped; the 21st to 23rd written.
+    assert written == {"2026-11-19", "2026-11-21", "2026-11-22", "2026-11-23"}
+    days = _days(database_url)
+    assert set(days) == written
+    assert days["2026-11-23"] == {"nk-labour:ok", "trams:ok"}
+
+    stamp = (digests_dir / "2026-11-23.md").stat().st_mtime_ns
+    clock.now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)  # restarted: nothing to redo
+    runner = _start(config, database_url, clock)
+    asyncio.run(runner.catch_up())
+    assert runner.digests is not None
+    assert runner.digests.produce(date(2026, 11, 23)).status == "skipped"
+    _stop(runner)
+    assert (digests_dir / "2026-11-23.md").stat().st_mtime_ns == stamp
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(DigestRun)) == 8
+    engine.dispose()
+
+
+def test_digest_job_writes_yesterday_in_the_digest_zone(
+    tmp_path: Path, digests_dir: Path, database_url: str
+) -> None:
+    config = _config(tmp_path, digests_dir)
+    # 23:30 UTC on the 26th is 00:30 on the 27th in Berlin: "yesterday" is the 26th.
+    clock = Clock(datetime(2026, 11, 26, 23, 30, tzinfo=UTC))
+    runner = _start(config, database_url, clock)
+    asyncio.run(runner.digest_job())
+    _stop(runner)
+    assert {p.stem for p in digests_dir.iterdir()} == {"2026-11-26"}
+
+
+def test_failed_digest_is_recorded_and_retried_at_next_start(
+    tmp_path: Path, digests_dir: Path, database_url: str
+) -> None:
+    config = _config(tmp_path, digests_dir)
+    digests_dir.write_text("a file where the directory should be")
+    clock = Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    runner = _start(config, database_url, clock)
+    asyncio.run(runner.catch_up())
+    _stop(runner)
+    assert _days(database_url) == {"2026-11-19": {"nk-labour:failed", "trams:failed"}}
+
+    digests_dir.unlink()
+    clock.now = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    runner = _start(config, database_url, clock)
+    asyncio.run(runner.catch_up())
+    _stop(runner)
+    assert _days(database_url) == {"2026-11-19": {"nk-labour:ok", "trams:ok"}}
+    assert (digests_dir / "2026-11-19.json").exists()
