@@ -8,7 +8,6 @@ from __future__ import annotations
 from monitor.discovery_common import (
     DiscoveredLink,
     ParseResult,
-    gunzip_bounded,
     parse_date,
     resolve_url,
 )
@@ -20,6 +19,9 @@ from monitor.discovery_html import (
     extract_listing_links,
     find_next_page,
     same_site,
+)
+from monitor.discovery_safexml import (
+    gunzip_bounded,
 )
 from monitor.discovery_search import (
     gdelt_language,

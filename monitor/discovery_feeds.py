@@ -8,19 +8,22 @@ from dataclasses import replace
 from typing import Any
 
 from monitor.discovery_common import (
-    DEFAULT_MAX_BYTES,
-    GZIP_MAGIC,
+    Collector,
     DiscoveredLink,
     ParseFailure,
     ParseResult,
     clean_text,
-    gunzip_bounded,
     normalise_language,
     parse_date,
     resolve_url,
+)
+from monitor.discovery_safexml import (
+    DEFAULT_MAX_BYTES,
+    GZIP_MAGIC,
+    gunzip_bounded,
     strip_leading_junk,
 )
-from monitor.discovery_xml import Collector, parse_xml
+from monitor.discovery_xml import parse_xml
 
 
 def parse_feed(

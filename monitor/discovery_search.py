@@ -16,17 +16,20 @@ from typing import Any
 from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 from monitor.discovery_common import (
+    Collector,
     DiscoveredLink,
     ParseResult,
     clean_text,
-    element_text,
-    local_name,
     normalise_language,
     parse_date,
     resolve_url,
+)
+from monitor.discovery_safexml import (
+    element_text,
+    local_name,
     strip_leading_junk,
 )
-from monitor.discovery_xml import Collector, parse_xml
+from monitor.discovery_xml import parse_xml
 
 GDELT_DOC_API = "https://api.gdeltproject.org/api/v2/doc/doc"
 GDELT_MAX_RECORDS = 250

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from monitor.discovery_common import (
-    DEFAULT_MAX_BYTES,
-    GZIP_MAGIC,
+    Collector,
     DiscoveredLink,
     ParseFailure,
     ParseResult,
-    gunzip_bounded,
     resolve_url,
+)
+from monitor.discovery_safexml import (
+    DEFAULT_MAX_BYTES,
+    GZIP_MAGIC,
+    gunzip_bounded,
     strip_leading_junk,
 )
-from monitor.discovery_xml import Collector, parse_xml
+from monitor.discovery_xml import parse_xml
 
 DEFAULT_SITEMAP_ITEMS = 50_000
 """The sitemaps.org limit of URLs per sitemap file."""

@@ -6,26 +6,28 @@ document costs time proportional to its size and memory proportional to max_item
 from __future__ import annotations
 
 import contextlib
-import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from monitor.discovery_common import (
+    Collector,
     DiscoveredLink,
     ParseFailure,
     ParseResult,
-    check_xml_safety,
     clean_text,
+    normalise_language,
+    parse_date,
+    resolve_url,
+)
+from monitor.discovery_safexml import (
+    check_xml_safety,
     element_text,
     is_encoding_problem,
     iter_xml,
     local_name,
-    normalise_language,
-    parse_date,
     release,
-    resolve_url,
     root_name,
     sniff_html,
     strip_leading_junk,
@@ -60,74 +62,6 @@ _RSS_WANTED = frozenset(
 )  # fmt: skip
 ItemReader = Callable[[Any, str], DiscoveredLink | None]
 _DATE_TAGS = ("pubDate", "published", "issued", "date", "updated", "modified", "lastmod")
-
-
-@dataclass
-class Collector:
-    """Keeps the max_items newest unique links (document order when undated)."""
-
-    max_items: int
-    heap: list[tuple[tuple[int, float, int], DiscoveredLink]] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-    unique: int = 0
-    skipped: int = 0
-
-    def add(self, link: DiscoveredLink | None) -> None:
-        if link is None:
-            self.skipped += 1
-            return
-        key_url = link.url.partition("#")[0]
-        if key_url in self.seen:
-            return
-        self.seen.add(key_url)
-        self.unique += 1
-        stamp = link.published.timestamp() if link.published else 0.0
-        key = (1 if link.published else 0, stamp, -self.unique)
-        if self.max_items <= 0:
-            return
-        if len(self.heap) < self.max_items:
-            heapq.heappush(self.heap, (key, link))
-        else:
-            heapq.heappushpop(self.heap, (key, link))
-
-    def links(self, default_language: str | None = None) -> tuple[DiscoveredLink, ...]:
-        ordered = [link for _, link in sorted(self.heap, key=lambda pair: pair[0], reverse=True)]
-        if default_language:
-            ordered = [
-                link if link.language else replace(link, language=default_language)
-                for link in ordered
-            ]
-        return tuple(ordered)
-
-    @property
-    def truncated(self) -> bool:
-        return self.unique > self.max_items
-
-    def result(
-        self, kind: str, empty: str, noun: str = "items", language: str | None = None
-    ) -> ParseResult:
-        """The ParseResult for what was collected: "empty" when nothing was there,
-        "no-links" when items had no usable URL, "too-many-items" when cut to max_items."""
-        links = self.links(language)
-        if not links and self.skipped:
-            return ParseResult(
-                kind=kind,
-                skipped=self.skipped,
-                error=f"no usable links: {self.skipped} {noun}, none with an http(s) URL",
-                error_code="no-links",
-            )
-        if not links:
-            return ParseResult(kind=kind, error=empty, error_code="empty")
-        if self.truncated:
-            return ParseResult(
-                kind=kind,
-                links=links,
-                skipped=self.skipped,
-                truncated=True,
-                error=f"{self.unique} {noun}, only {self.max_items} kept",
-                error_code="too-many-items",
-            )
-        return ParseResult(kind=kind, links=links, skipped=self.skipped)
 
 
 @dataclass

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from monitor.discovery import DiscoveredLink, parse_feed
-from monitor.discovery_common import ParseFailure, element_text, iter_xml
+from monitor.discovery_common import (
+    ParseFailure,
+)
+from monitor.discovery_safexml import (
+    element_text,
+    iter_xml,
+)
 
 FEED_URL = "https://news.example.org/section/feed.xml"
 
