@@ -32,6 +32,7 @@ LSH_ROWS = NUM_PERM // LSH_BANDS
 LOOKUP_FEATURES = 16
 MAX_POSTINGS = 2000
 MAX_VERIFY = 24
+MAJORITY_CHECK = 6
 _BAND_MIX = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
     dtype=np.uint64,
@@ -56,15 +57,15 @@ class StoriesSettings(BaseModel):
         "another (syndication, other boilerplate, an edited paragraph), whatever their dates.",
     )
     rewrite_overlap: float = Field(
-        0.3,
+        0.2,
         ge=0,
         le=1,
-        description="Share of rare-feature weight (names, places, figures; weighted by "
+        description="Share of rare-feature weight (names, places, figures, long words; weighted by "
         "rarity) that a rewrite must share with an article of the story, relative to the "
         "article with fewer such features.",
     )
     rewrite_min_shared: int = Field(
-        4, ge=1, description="Rare features a rewrite must share, at least."
+        5, ge=1, description="Rare features a rewrite must share, at least."
     )
     title_similarity: float = Field(
         0.4,
@@ -91,7 +92,7 @@ class StoriesSettings(BaseModel):
         "than `rare_min_docs`) is common: it neither finds nor weighs candidates.",
     )
     rare_min_docs: int = Field(
-        5, ge=1, description="Independent texts up to which a feature is always rare."
+        10, ge=1, description="Independent texts up to which a feature is always rare."
     )
     idf_floor_docs: int = Field(
         1000,
@@ -168,6 +169,7 @@ class StoryIndex:
         self._stale = 0  # removed articles still listed in postings
         self._df: Counter[str] = Counter()  # independent texts holding a feature (rarity)
         self._independent = 0
+        self._members: dict[int, list[int]] = {}  # story -> its indexed articles
         self._expiry: list[tuple[datetime, int]] = []
 
     def __len__(self) -> int:
@@ -197,13 +199,28 @@ class StoryIndex:
         floor = min(float(self.settings.rare_min_docs), 2 + n / 4)
         return max(floor, self.settings.rare_max_share * n)
 
-    def weight(self, feature: str) -> float:
-        """Inverse frequency of a feature among the window's independent texts; 0 if common."""
+    def weight(self, feature: str, own: Counter[str] | None = None) -> float:
+        """Inverse frequency of a feature among the window's independent texts; 0 if common.
+
+        ``own``: feature counts of the story being compared with, left out of the
+        frequency, so that a story retold many times keeps its own names rare.
+        """
         df = self._df.get(feature, 0)
+        if own:
+            df -= own.get(feature, 0)
         if df > self._common_df():
             return 0.0
         n = max(self._independent, self.settings.idf_floor_docs)
         return math.log((n + 1) / (df + 1))
+
+    def story_counts(self, story_id: int) -> Counter[str]:
+        """How many independent texts of a story hold each feature (up to 64 members)."""
+        counts: Counter[str] = Counter()
+        for aid in self._members.get(story_id, ())[:64]:
+            entry = self._entries.get(aid)
+            if entry is not None and entry.independent:
+                counts.update(entry.sig.features)
+        return counts
 
     # -- updates ----------------------------------------------------------------------
     def _lsh_hits(self, keys: list[int]) -> set[int]:
@@ -244,6 +261,7 @@ class StoryIndex:
             keys = band_keys(sig)
         independent = not self._is_copy(sig, keys)
         self._entries[article_id] = _Entry(sig, story_id, at, keys, independent)
+        self._members.setdefault(story_id, []).append(article_id)
         for key in keys:
             held = self._buckets.get(key)
             if held is None:
@@ -268,6 +286,12 @@ class StoryIndex:
         entry = self._entries.pop(article_id, None)
         if entry is None:
             return
+        members = self._members.get(entry.story_id)
+        if members is not None:
+            if article_id in members:
+                members.remove(article_id)
+            if not members:
+                del self._members[entry.story_id]
         for key in entry.keys:
             held = self._buckets.get(key)
             if isinstance(held, list):
@@ -300,12 +324,16 @@ class StoryIndex:
 
     def set_story(self, article_id: int, story_id: int) -> None:
         entry = self._entries.get(article_id)
-        if entry is not None:
+        if entry is not None and entry.story_id != story_id:
+            self._members[entry.story_id].remove(article_id)
+            if not self._members[entry.story_id]:
+                del self._members[entry.story_id]
             entry.story_id = story_id
+            self._members.setdefault(story_id, []).append(article_id)
 
     def drop_story(self, story_id: int) -> None:
         """Forget every article of a story (e.g. one whose transaction was rolled back)."""
-        for aid in [a for a, e in self._entries.items() if e.story_id == story_id]:
+        for aid in list(self._members.get(story_id, ())):
             self.remove(aid)
 
     def expire(self, before: datetime) -> int:
@@ -342,29 +370,71 @@ class StoryIndex:
         out.extend(a for a in ranked[:MAX_VERIFY] if a in self._entries)
         return out
 
-    def weights(self, features: tuple[str, ...], memo: dict[str, float]) -> dict[str, float]:
-        """Rare features of one side with their weights (common ones left out)."""
+    def weights(
+        self, features: tuple[str, ...], memo: dict[str, float], own: Counter[str] | None = None
+    ) -> dict[str, float]:
+        """Rare features of one side with their weights (common ones left out).
+
+        ``memo`` caches the weights computed without ``own``; features of ``own`` (the
+        compared story) are recomputed with the story left out.
+        """
         out = {}
         for f in features:
-            w = memo.get(f)
-            if w is None:
-                w = memo[f] = self.weight(f)
+            if own and f in own:
+                w = self.weight(f, own)
+            else:
+                cached = memo.get(f)
+                w = memo[f] = self.weight(f) if cached is None else cached
             if w > 0:
                 out[f] = w
         return out
 
     def query(self, sig: StorySignature) -> list[Candidate]:
-        """Verified candidates, best first."""
-        out = []
+        """Verified candidates, best first, at most one per story.
+
+        A copy of any article joins its story. A rewrite must also agree with at least
+        half of the story's other articles (up to MAJORITY_CHECK of them): single links
+        would let a story grow by chaining (A retells B, B shares names with C) until
+        unrelated stories of one topic merge.
+        """
         memo: dict[str, float] = {}
-        mine = self.weights(sig.features, memo)
+        best: dict[int, Candidate] = {}
         for aid in self.candidates(sig):
             entry = self._entries[aid]
-            verdict = same_story(sig, entry.sig, self, memo, mine)
-            if verdict.same:
-                out.append(Candidate(aid, entry.story_id, verdict))
-        out.sort(key=lambda c: (-c.verdict.score, c.article_id))
-        return out
+            sid = entry.story_id
+            if sid in best and best[sid].verdict.reason == "copy":
+                continue
+            own = self.story_counts(sid)
+            mine = self.weights(sig.features, memo, own)
+            verdict = same_story(sig, entry.sig, self, memo, mine, own)
+            if not verdict.same:
+                continue
+            if verdict.reason != "copy" and not self._agrees_with_story(
+                sig, sid, aid, memo, mine, own
+            ):
+                continue
+            held = best.get(sid)
+            if held is None or verdict.score > held.verdict.score:
+                best[sid] = Candidate(aid, sid, verdict)
+        return sorted(best.values(), key=lambda c: (-c.verdict.score, c.article_id))
+
+    def _agrees_with_story(
+        self,
+        sig: StorySignature,
+        story_id: int,
+        matched: int,
+        memo: dict[str, float],
+        mine: dict[str, float],
+        own: Counter[str],
+    ) -> bool:
+        others = [a for a in self._members.get(story_id, ()) if a != matched][:MAJORITY_CHECK]
+        if not others:
+            return True
+        agree = 1  # the matched article
+        for aid in others:
+            verdict = same_story(sig, self._entries[aid].sig, self, memo, mine, own)
+            agree += verdict.same
+        return 2 * agree >= len(others) + 1
 
     def best_story(self, sig: StorySignature) -> Candidate | None:
         found = self.query(sig)
@@ -386,6 +456,7 @@ def same_story(
     index: StoryIndex,
     memo: dict[str, float] | None = None,
     weights_a: dict[str, float] | None = None,
+    own: Counter[str] | None = None,
 ) -> Verdict:
     """Decide whether ``a`` and ``b`` tell the same story.
 
@@ -407,8 +478,8 @@ def same_story(
     if gap is not None and gap > s.rewrite_gap_days:
         return Verdict(False, jac, "")
     memo = {} if memo is None else memo
-    wa = index.weights(a.features, memo) if weights_a is None else weights_a
-    wb = index.weights(b.features, memo)
+    wa = index.weights(a.features, memo, own) if weights_a is None else weights_a
+    wb = index.weights(b.features, memo, own)
     if not wa or not wb:
         return Verdict(False, jac, "")
     shared = wa.keys() & wb.keys()

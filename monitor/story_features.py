@@ -29,7 +29,8 @@ NUM_PERM = 64
 SHINGLE = 3
 #: Signature layout version: stored with each row; a change means `newsmon restory`.
 SIGNATURE_VERSION = 1
-MAX_FEATURES = 48
+MAX_FEATURES = 64
+LONG_WORD = 6
 MIN_SHINGLES = 8
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -75,7 +76,8 @@ class StorySignature:
     shingles: int
     """Number of distinct shingles: below MIN_SHINGLES the MinHash says nothing."""
     features: tuple[str, ...]
-    """Rare-feature candidates: "n:13000" (figures) and "w:kursk" (capitalised words)."""
+    """Rare-feature candidates: "n:13000" (figures), "w:kursk" (capitalised words) and
+    "l:sappers" (lower-case words of LONG_WORD+ letters)."""
     title: tuple[str, ...]
     """Lower-cased title words of 3+ letters, for title similarity."""
     published: datetime | None = None
@@ -164,12 +166,19 @@ def minhash(words_: list[str]) -> tuple[bytes, int]:
 
 
 def strong_features(toks: list[str]) -> tuple[str, ...]:
-    """Figures and capitalised words in order of first use, deduplicated.
+    """Figures, capitalised words and long words in order of first use, deduplicated.
+
+    Long lower-case words ("sappers", "deminers", "containers") carry a rewrite's
+    distinctive vocabulary; the index's rarity weights silence the common ones
+    ("workers", "government") for the topic at hand.
 
     Capped at MAX_FEATURES: the lead of an article carries its facts, and a bounded list
     bounds the per-article cost of the index.
     """
     found: dict[str, None] = {}
+    # A capitalised word also written in lower case in the text ("All", "Another") is a
+    # sentence start, not a name.
+    lower = {t for t in toks if t[:1].islower()}
     for tok in toks:
         first = tok[0]
         if first.isdigit():
@@ -179,8 +188,10 @@ def strong_features(toks: list[str]) -> tuple[str, ...]:
             found.setdefault("n:" + tok, None)
         elif first.isupper() and len(tok) >= 3:
             low = tok.lower()
-            if low not in _NOT_NAMES:
+            if low not in _NOT_NAMES and low not in lower:
                 found.setdefault("w:" + low, None)
+        elif len(tok) >= LONG_WORD:
+            found.setdefault("l:" + tok.lower(), None)
         if len(found) >= MAX_FEATURES:
             break
     return tuple(sys.intern(f) for f in found)

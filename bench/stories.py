@@ -1,0 +1,329 @@
+"""Story clustering benchmarks: `python -m bench.stories [scale|quality] [options]`.
+
+scale:   insert+query cost per article with 10k / 100k / 1M articles in the index, the
+         rebuild time of the index from SQLite for 100k, peak memory. Articles are made of
+         real sentences from ../shared/corpus (skipped cleanly when it is absent); filling
+         the index combines per-sentence MinHash bins so that 1M costs minutes, not hours.
+quality: pairwise precision/recall of "same story" on tests/data/stories/pairs.jsonl
+         (texts cached outside the repo, see bench.stories_quality).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import platform
+import random
+import re
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from lxml import html as lxml_html
+from sqlalchemy import insert
+
+from monitor.stories import StoriesSettings, StoryIndex
+from monitor.story_features import (
+    MAX_FEATURES,
+    SIGNATURE_VERSION,
+    StorySignature,
+    densify,
+    shingle_bins,
+    signature,
+    strong_features,
+    title_words,
+    tokens,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÀ-Ý0-9\"“])")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    text: str
+    bins: np.ndarray
+    features: tuple[str, ...]
+
+
+def load_sentences(limit_pages: int | None = None) -> list[str]:
+    """Sentences of the <p> elements of the corpus pages (fast lxml, no trafilatura)."""
+    index = CORPUS / "index.jsonl"
+    out: list[str] = []
+    lines = index.read_text(encoding="utf-8").splitlines()
+    for line in lines[:limit_pages]:
+        entry = json.loads(line)
+        try:
+            raw = gzip.decompress((CORPUS / entry["file"]).read_bytes())
+            tree = lxml_html.fromstring(raw)
+        except (OSError, ValueError, lxml_html.etree.ParserError):
+            continue
+        for p in tree.iter("p"):
+            text = " ".join(p.text_content().split())
+            if len(text) < 60:
+                continue
+            out.extend(s for s in _SENTENCE.split(text) if len(s) >= 40)
+    return list(dict.fromkeys(out))
+
+
+def prepare(sentences: list[str]) -> list[Sentence]:
+    out = []
+    for s in sentences:
+        toks = tokens(s)
+        out.append(Sentence(s, shingle_bins([t.lower() for t in toks]), strong_features(toks)))
+    return out
+
+
+class Generator:
+    """Articles of 12-30 random corpus sentences; one in ten is an edited copy."""
+
+    def __init__(self, pool: list[Sentence], seed: int = 1) -> None:
+        self.pool = pool
+        self.rng = random.Random(seed)
+        self.recent: list[list[int]] = []
+
+    def pick(self) -> list[int]:
+        rng = self.rng
+        if self.recent and rng.random() < 0.1:
+            base = list(rng.choice(self.recent))
+            base[rng.randrange(len(base))] = rng.randrange(len(self.pool))
+            return base
+        start = rng.randrange(len(self.pool))
+        run = [(start + k) % len(self.pool) for k in range(rng.randint(4, 10))]
+        picked = run + [rng.randrange(len(self.pool)) for _ in range(rng.randint(8, 20))]
+        self.recent = [*self.recent[-999:], picked]
+        return picked
+
+    def fast_signature(self, ids: list[int], at: datetime) -> StorySignature:
+        parts = [self.pool[i] for i in ids]
+        bins = np.minimum.reduce([p.bins for p in parts])
+        feats: dict[str, None] = {}
+        for p in parts:
+            feats.update(dict.fromkeys(p.features))
+        title = parts[0].text[:80]
+        return StorySignature(
+            minhash=densify(bins),
+            shingles=sum(len(p.text) // 6 for p in parts),
+            features=tuple(list(feats)[:MAX_FEATURES]),
+            title=title_words(title),
+            published=at,
+            seen=at,
+        )
+
+    def text(self, ids: list[int]) -> tuple[str, str]:
+        parts = [self.pool[i].text for i in ids]
+        return parts[0][:80], " ".join(parts)
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(index: StoryIndex, gen: Generator, n: int, at: datetime) -> tuple[float, float]:
+    """(ms per article for signature, ms per article for query+add) over n real texts."""
+    docs = [gen.text(gen.pick()) for _ in range(n)]
+    sig_s = idx_s = 0.0
+    base = 10**9 + len(index)
+    for k, (title, text) in enumerate(docs):
+        t0 = time.perf_counter()
+        sig = signature(title, text, at, at)
+        t1 = time.perf_counter()
+        best = index.best_story(sig)
+        index.add(base + k, best.story_id if best else base + k, sig, at)
+        t2 = time.perf_counter()
+        sig_s += t1 - t0
+        idx_s += t2 - t1
+    return sig_s / n * 1000, idx_s / n * 1000
+
+
+def fill(index: StoryIndex, gen: Generator, upto: int) -> float:
+    """Add fast signatures until the index holds ``upto`` articles; seconds taken."""
+    t0 = time.perf_counter()
+    span = timedelta(days=25)
+    while len(index) < upto:
+        aid = len(index) + 1
+        at = T0 + span * (aid / upto)
+        index.add(aid, aid, gen.fast_signature(gen.pick(), at), at)
+    return time.perf_counter() - t0
+
+
+def rebuild_bench(index: StoryIndex, count: int) -> float:
+    """Write ``count`` of the index's signatures to a SQLite file; time a StoryAssigner."""
+    from monitor.story_assign import StoryAssigner
+    from storage.engine import open_database, session_factory
+    from storage.models import Article, ArticleSignature, Story
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = open_database(f"sqlite:///{tmp}/bench.db")
+        sessions = session_factory(engine)
+        entries = list(index._entries.items())[:count]
+        with sessions() as session:
+            for start in range(0, len(entries), 5000):
+                chunk = entries[start : start + 5000]
+                session.execute(
+                    insert(Story),
+                    [
+                        {"id": aid, "title": "", "first_seen": e.at, "last_seen": e.at, "size": 1}
+                        for aid, e in chunk
+                    ],
+                )
+                session.execute(
+                    insert(Article),
+                    [
+                        {
+                            "id": aid,
+                            "url_hash": hashlib.sha1(str(aid).encode()).hexdigest(),
+                            "canonical_url": f"https://x/{aid}",
+                            "url": f"https://x/{aid}",
+                            "source": "bench",
+                            "fingerprint": "",
+                            "first_seen": e.at,
+                            "story_id": aid,
+                            "authors": [],
+                        }
+                        for aid, e in chunk
+                    ],
+                )
+                session.execute(
+                    insert(ArticleSignature),
+                    [
+                        {
+                            "article_id": aid,
+                            "seen": e.at,
+                            "published": e.sig.published,
+                            "version": SIGNATURE_VERSION,
+                            "shingles": e.sig.shingles,
+                            "minhash": e.sig.minhash,
+                            "features": "\n".join(e.sig.features),
+                            "title_words": "\n".join(e.sig.title),
+                        }
+                        for aid, e in chunk
+                    ],
+                )
+            session.commit()
+        last = entries[-1][1].at
+        with sessions() as session:
+            t0 = time.perf_counter()
+            assigner = StoryAssigner(session, StoriesSettings(), lambda: last)
+            took = time.perf_counter() - t0
+        assert assigner.loaded == len(entries), (assigner.loaded, len(entries))
+        engine.dispose()
+    return took
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def run_scale(sizes: list[int], sample: int, write: bool) -> int:
+    if not (CORPUS / "index.jsonl").exists():
+        print(f"bench stories: {CORPUS} is absent; nothing measured", file=sys.stderr)
+        return 0
+    t0 = time.perf_counter()
+    pool = prepare(load_sentences())
+    print(
+        f"{len(pool)} corpus sentences prepared in {time.perf_counter() - t0:.1f}s", file=sys.stderr
+    )
+    gen = Generator(pool)
+    index = StoryIndex(StoriesSettings())
+    rows = []
+    rebuild: tuple[int, float] | None = None
+    for size in sizes:
+        took = fill(index, gen, size)
+        at = T0 + timedelta(days=25)
+        sig_ms, idx_ms = measure(index, gen, sample, at)
+        rows.append((size, sig_ms, idx_ms, rss_mib(), took))
+        print(
+            f"{size:>9,}: signature {sig_ms:.3f} ms, query+add {idx_ms:.3f} ms, "
+            f"fill {took:.0f}s, peak RSS {rss_mib():.0f} MiB",
+            file=sys.stderr,
+        )
+        if rebuild is None and size >= 100_000:
+            rebuild = (100_000, rebuild_bench(index, 100_000))
+            print(f"rebuild of 100,000 from SQLite: {rebuild[1]:.2f}s", file=sys.stderr)
+    report = format_report(rows, rebuild, sample)
+    print(report)
+    if write:
+        append_section(report)
+    return 0
+
+
+def format_report(
+    rows: list[tuple[int, float, float, float, float]],
+    rebuild: tuple[int, float] | None,
+    sample: int,
+) -> str:
+    lines = [
+        f"### {datetime.now(UTC):%Y-%m-%d}, {cpu_name()}, {os.cpu_count()} cores",
+        "",
+        f"`python -m bench.stories scale` — per-article cost averaged over {sample} new "
+        "articles (real corpus sentences, ~20 per article) at each index size.",
+        "",
+        "| articles in index | signature ms | query+add ms | total ms/article | peak RSS MiB |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size, sig_ms, idx_ms, rss, _ in rows:
+        lines.append(
+            f"| {size:,} | {sig_ms:.3f} | {idx_ms:.3f} | {sig_ms + idx_ms:.3f} | {rss:.0f} |"
+        )
+    if len(rows) >= 2:
+        growth = (rows[-1][1] + rows[-1][2]) / (rows[0][1] + rows[0][2])
+        lines.append("")
+        lines.append(
+            f"Growth of the per-article cost from {rows[0][0]:,} to {rows[-1][0]:,}: {growth:.2f}x."
+        )
+    if rebuild is not None:
+        lines.append(
+            f"Rebuild of the index from SQLite at start, {rebuild[0]:,} signatures: "
+            f"{rebuild[1]:.2f} s."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def append_section(report: str) -> None:
+    text = BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else ""
+    if "## Stories" not in text:
+        text = text.rstrip() + ("\n\n" if text.strip() else "") + "## Stories\n\n"
+        BENCHMARKS_MD.write_text(text, encoding="utf-8")
+    # Append after the section's existing runs (the section may be followed by others).
+    head, _, tail = text.partition("## Stories\n")
+    rest = tail.split("\n## ", 1)
+    section = rest[0].rstrip() + "\n\n" + report
+    after = ("\n## " + rest[1]) if len(rest) > 1 else ""
+    BENCHMARKS_MD.write_text(head + "## Stories\n" + section + after, encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.stories")
+    parser.add_argument("mode", nargs="?", default="scale", choices=["scale", "quality"])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
+    args = parser.parse_args(argv)
+    if args.mode == "quality":
+        from bench.stories_quality import run_quality
+
+        return run_quality(write=not args.no_write)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    return run_scale(sizes, args.sample, not args.no_write)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

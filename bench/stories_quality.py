@@ -1,0 +1,200 @@
+"""Pairwise precision/recall of "same story" on real republished stories.
+
+tests/data/stories/pairs.jsonl holds URLs, language, story group and kind only; the
+texts (page-beginning excerpts) are cached outside the repository at
+/work/relevance-cache/stories/<sha1(url)>.json. Unlabelled cached pages of the same
+topic (relevance-cache/nk_workers) are indexed first as background, as a monitored
+topic's window would hold them: they set the rarity of the topic's common names.
+
+The clustering is run as in production (each article joins the best verified story or
+starts one) over several arrival orders; a pair counts as predicted "same" when both
+articles end in one story. Plain 3-word-shingle Jaccard is the floor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import combinations
+from pathlib import Path
+
+from monitor.stories import StoriesSettings, StoryIndex
+from monitor.story_features import SHINGLE, signature, words
+
+REPO = Path(__file__).resolve().parent.parent
+PAIRS = REPO / "tests" / "data" / "stories" / "pairs.jsonl"
+CACHE = Path("/work/relevance-cache/stories")
+BACKGROUND = Path("/work/relevance-cache/nk_workers")
+RELEVANCE_MD = REPO / "docs" / "relevance.md"
+T0 = datetime(2025, 6, 1, tzinfo=UTC)
+ORDERS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    url: str
+    language: str
+    group: str
+    kind: str
+    title: str
+    text: str
+
+
+def _cached(url: str) -> dict[str, str] | None:
+    path = CACHE / f"{hashlib.sha1(url.encode()).hexdigest()}.json"
+    if not path.exists():
+        return None
+    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def load_docs() -> tuple[list[Doc], int]:
+    docs, missing = [], 0
+    for line in PAIRS.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        cached = _cached(rec["url"])
+        if cached is None:
+            missing += 1
+            continue
+        docs.append(
+            Doc(
+                rec["url"],
+                rec["language"],
+                rec["group"],
+                rec["kind"],
+                cached["title"],
+                cached["text"],
+            )
+        )
+    return docs, missing
+
+
+def load_background(exclude: set[str]) -> list[tuple[str, str]]:
+    out = []
+    for path in sorted(BACKGROUND.glob("*.json")) if BACKGROUND.exists() else []:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("url") not in exclude:
+            out.append((data.get("title", ""), data.get("text", "")))
+    return out
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, truth: bool, pred: bool) -> None:
+        self.tp += truth and pred
+        self.fp += pred and not truth
+        self.fn += truth and not pred
+
+    def cell(self) -> str:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        return f"{p:.3f} / {r:.3f}"
+
+
+def cluster(
+    docs: list[Doc], background: list[tuple[str, str]], seed: int, settings: StoriesSettings
+) -> dict[str, int]:
+    index = StoryIndex(settings)
+    for i, (title, text) in enumerate(background):
+        sig = signature(title, text, T0, T0)
+        best = index.best_story(sig)
+        index.add(-1 - i, best.story_id if best else -1 - i, sig, T0)
+    order = list(range(len(docs)))
+    random.Random(seed).shuffle(order)
+    story: dict[str, int] = {}
+    for n, k in enumerate(order):
+        d = docs[k]
+        sig = signature(d.title, d.text, T0, T0)
+        best = index.best_story(sig)
+        sid = best.story_id if best else n + 1
+        index.add(n + 1, sid, sig, T0)
+        story[d.url] = sid
+    return story
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    w = words(text)
+    return {tuple(w[i : i + SHINGLE]) for i in range(len(w) - SHINGLE + 1)}
+
+
+def evaluate(settings: StoriesSettings | None = None) -> tuple[list[str], dict[str, Score]]:
+    settings = settings or StoriesSettings()
+    docs, missing = load_docs()
+    background = load_background({d.url for d in docs})
+    scores: dict[str, Score] = {}
+
+    def score(name: str, scope: str) -> Score:
+        return scores.setdefault(f"{name}|{scope}", Score())
+
+    sh = {d.url: shingles(f"{d.title}\n{d.text}") for d in docs}
+    runs = [cluster(docs, background, seed, settings) for seed in range(ORDERS)]
+    for a, b in combinations(docs, 2):
+        truth = a.group == b.group
+        scope = "same language" if a.language == b.language else "across languages"
+        union = sh[a.url] | sh[b.url]
+        jac = len(sh[a.url] & sh[b.url]) / len(union) if union else 0.0
+        for t in (0.5, 0.2):
+            score(f"shingle Jaccard >= {t}", scope).add(truth, jac >= t)
+        for story in runs:
+            score("newsmon stories", scope).add(truth, story[a.url] == story[b.url])
+    notes = [
+        f"{len(docs)} labelled articles in {len({d.group for d in docs})} stories, "
+        f"{len({d.language for d in docs})} languages ({missing} not cached, skipped); "
+        f"{len(background)} unlabelled same-topic pages indexed first as background; "
+        f"clustering averaged over {ORDERS} arrival orders."
+    ]
+    return notes, scores
+
+
+def report(notes: list[str], scores: dict[str, Score]) -> str:
+    methods = list(dict.fromkeys(k.split("|")[0] for k in scores))
+    lines = [
+        f"### Run of {datetime.now(UTC):%Y-%m-%d}",
+        "",
+        f"`python -m bench.stories quality` — {notes[0]}",
+        "",
+        "| method | same language: precision / recall | across languages: precision / recall |",
+        "| --- | ---: | ---: |",
+    ]
+    for m in methods:
+        same = scores.get(f"{m}|same language", Score()).cell()
+        cross = scores.get(f"{m}|across languages", Score()).cell()
+        lines.append(f"| {m} | {same} | {cross} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_quality(write: bool = True) -> int:
+    if not PAIRS.exists():
+        print(f"bench stories quality: {PAIRS} is absent", file=sys.stderr)
+        return 1
+    notes, scores = evaluate()
+    if not any(s.tp + s.fn for s in scores.values()):
+        print("bench stories quality: no cached texts; nothing measured", file=sys.stderr)
+        return 0
+    text = report(notes, scores)
+    print(text)
+    if write:
+        _append(text)
+    return 0
+
+
+def _append(text: str) -> None:
+    """Append a run under "## Story clustering" (written once, then runs appended)."""
+    doc = RELEVANCE_MD.read_text(encoding="utf-8") if RELEVANCE_MD.exists() else ""
+    if "## Story clustering" not in doc:
+        return  # the section's prose is written by hand first
+    head, _, tail = doc.partition("## Story clustering\n")
+    rest = tail.split("\n## ", 1)
+    section = rest[0].rstrip() + "\n\n" + text
+    after = ("\n## " + rest[1]) if len(rest) > 1 else ""
+    RELEVANCE_MD.write_text(head + "## Story clustering\n" + section + after, encoding="utf-8")
