@@ -1,22 +1,24 @@
 """Benchmark the topic matcher against a naive loop of one regex per term.
 
     python -m bench matching [--docs N] [--naive-docs N] [--topics 200] [--terms 20]
-                             [--corpus PATH] [--no-write]
+                             [--seed 7] [--corpus PATH] [--no-write]
 
-200 generated topics of 20 terms each (words, prefixes and phrases drawn from the corpus
-itself, so they do hit) run over the plain text of ../shared/corpus pages. Both sides run
-in this process on one core; the table is printed and appended to docs/benchmarks.md.
+200 generated topics of 20 terms each run over the plain text of ../shared/corpus pages
+(lxml, scripts and styles dropped). Terms are words, prefixes (``stem*``) and phrases
+drawn from the corpus itself so that they do hit, in two profiles:
+
+- topic-like: words found in 0.2-3 % of the pages, as a topic's names and places are;
+- common: words found in 0.5-20 % of the pages, a stress test where most pages match
+  several topics and every match builds snippets.
+
+Both the compiled matcher and the naive loop run in this process on one core (CPU time).
+The table is printed and appended to docs/benchmarks.md under "## Matching".
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import gzip
 import itertools
-import json
-import os
-import platform
 import random
 import re
 import sys
@@ -27,12 +29,11 @@ from pathlib import Path
 
 import lxml.html
 
+from bench.common import DEFAULT_CORPUS, append_results, corpus_pages
 from monitor.matching import KeywordSpec, Matcher, TopicConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
-RESULTS = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Matching"
+PROFILES = {"topic-like": (0.002, 0.03), "common": (0.005, 0.2)}
 
 
 @dataclass(frozen=True)
@@ -48,25 +49,20 @@ class Page:
 def load_pages(corpus: Path, limit: int) -> list[Page]:
     """Plain text of the corpus pages (scripts and styles dropped)."""
     pages: list[Page] = []
-    with (corpus / "index.jsonl").open(encoding="utf-8") as index:
-        for line in index:
-            if len(pages) >= limit:
-                break
-            entry = json.loads(line)
-            path = corpus / entry["file"]
-            if not path.exists():
-                continue
-            tree = lxml.html.fromstring(gzip.decompress(path.read_bytes()))
-            for bad in tree.xpath("//script|//style|//noscript"):
-                bad.drop_tree()
-            title = " ".join((tree.findtext(".//title") or "").split())
-            text = "\n".join(" ".join(t.split()) for t in tree.itertext() if t.strip())
-            pages.append(Page(title, text))
+    for raw in corpus_pages(corpus, limit):
+        tree = lxml.html.fromstring(raw.html)
+        for bad in tree.xpath("//script|//style|//noscript"):
+            bad.drop_tree()
+        title = " ".join((tree.findtext(".//title") or "").split())
+        text = "\n".join(" ".join(t.split()) for t in tree.itertext() if t.strip())
+        pages.append(Page(title, text))
     return pages
 
 
-def generate_topics(pages: list[Page], n_topics: int, n_terms: int, seed: int) -> list[list[str]]:
-    """Term lists drawn from words of middling document frequency, some as prefixes/phrases."""
+def generate_topics(
+    pages: list[Page], n_topics: int, n_terms: int, band: tuple[float, float], seed: int
+) -> list[list[str]]:
+    """Term lists: 60 % words, 20 % prefixes, 20 % two-word phrases, from the band."""
     rng = random.Random(seed)
     df: Counter[str] = Counter()
     bigrams: Counter[tuple[str, str]] = Counter()
@@ -74,9 +70,9 @@ def generate_topics(pages: list[Page], n_topics: int, n_terms: int, seed: int) -
         words = re.findall(r"[^\W\d_]{4,}", page.text.casefold())
         df.update(set(words))
         bigrams.update(set(itertools.pairwise(words)))
-    lo, hi = max(2, len(pages) // 200), max(3, len(pages) // 5)
+    lo, hi = max(2, int(len(pages) * band[0])), max(3, int(len(pages) * band[1]))
     vocab = sorted(w for w, c in df.items() if lo <= c <= hi)
-    pairs = sorted(p for p, c in bigrams.items() if c >= 2)
+    pairs = sorted(p for p, c in bigrams.items() if lo <= c <= hi)
     if not vocab:
         raise SystemExit("corpus too small to generate topics")
     topics = []
@@ -88,7 +84,7 @@ def generate_topics(pages: list[Page], n_topics: int, n_terms: int, seed: int) -
                 terms.append('"{} {}"'.format(*rng.choice(pairs)))
             elif roll < 0.4:
                 word = rng.choice(vocab)
-                terms.append(word[: max(4, len(word) - 3)] + "*")
+                terms.append(word[: max(5, len(word) - 2)] + "*")
             else:
                 terms.append(rng.choice(vocab))
         topics.append(terms)
@@ -142,59 +138,27 @@ def _time_naive(topics: list[NaiveTopic], pages: list[Page]) -> tuple[float, int
     return time.process_time() - start, matched
 
 
+def _mb(pages: list[Page]) -> float:
+    return sum(p.size for p in pages) / 1e6
+
+
 def _row(name: str, seconds: float, pages: list[Page], matched: int) -> tuple[str, float]:
     """A table row and the throughput in MB/s."""
     mb = _mb(pages)
     seconds = max(seconds, 1e-9)
     row = (
         f"| {name} | {len(pages)} | {mb:.2f} | {seconds:.2f} | {mb / seconds:.2f} "
-        f"| {1000 * seconds / len(pages):.2f} | {matched} |"
+        f"| {1000 * seconds / len(pages):.2f} | {matched / len(pages):.2f} |"
     )
-    print(row)
+    print(row, flush=True)
     return row, mb / seconds
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def append_results(table: str) -> None:
-    """Add the run under the "## Matching" heading of docs/benchmarks.md."""
-    RESULTS.parent.mkdir(exist_ok=True)
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    if HEADING not in text:
-        text = text.rstrip("\n") + f"\n\n{HEADING}\n\nCommand: `python -m bench matching`.\n"
-    head = text.index(HEADING)
-    nxt = text.find("\n## ", head + len(HEADING))
-    end = len(text) if nxt == -1 else nxt
-    text = text[:end].rstrip("\n") + "\n\n" + table + "\n" + text[end:]
-    RESULTS.write_text(text, encoding="utf-8")
-
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench matching", description=__doc__)
-    parser.add_argument("--docs", type=int, default=1000, help="pages for the matcher")
-    parser.add_argument("--naive-docs", type=int, default=60, help="pages for the regex loop")
-    parser.add_argument("--topics", type=int, default=200)
-    parser.add_argument("--terms", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
-    args = parser.parse_args(argv)
-    if not (args.corpus / "index.jsonl").exists():
-        print(f"skipped: no corpus at {args.corpus}", file=sys.stderr)
-        return 0
-    pages = load_pages(args.corpus, args.docs)
-    if not pages:
-        print("skipped: the corpus has no pages", file=sys.stderr)
-        return 0
-    term_lists = generate_topics(pages, args.topics, args.terms, args.seed)
+def run_profile(
+    profile: str, pages: list[Page], naive_pages: list[Page], args: argparse.Namespace
+) -> tuple[list[str], str]:
+    """Rows for one term profile and the speed-up line."""
+    term_lists = generate_topics(pages, args.topics, args.terms, PROFILES[profile], args.seed)
     configs = [
         TopicConfig(
             name=f"t{i:03d}",
@@ -207,32 +171,57 @@ def main(argv: list[str]) -> int:
     matcher = Matcher.compile(configs)
     compile_s = time.process_time() - t0
     naive = [NaiveTopic(terms) for terms in term_lists]
-    naive_pages = pages[: args.naive_docs]
+    rows = []
+    secs, matched = _time_matcher(matcher, pages)
+    row, fast = _row(f"{profile}: compiled matcher", secs, pages, matched)
+    rows.append(row)
+    secs, matched = _time_naive(naive, naive_pages)
+    row, slow = _row(f"{profile}: naive regex per term", secs, naive_pages, matched)
+    rows.append(row)
+    verdict = (
+        f"{profile}: compile {compile_s:.2f} s, {len(matcher._table.atoms)} distinct terms; "
+        f"speed-up {fast / slow:.0f}x, {fast:.1f} MB/s"
+    )
+    print(verdict, flush=True)
+    return rows, verdict
 
-    lines = [
-        f"### {dt.date.today().isoformat()} — {cpu_name()}, {os.cpu_count()} cores "
-        f"(one used), Python {platform.python_version()}",
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench matching", description=__doc__)
+    parser.add_argument("--docs", type=int, default=1000, help="pages for the matcher")
+    parser.add_argument("--naive-docs", type=int, default=30, help="pages for the regex loop")
+    parser.add_argument("--topics", type=int, default=200)
+    parser.add_argument("--terms", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", choices=[*PROFILES, "all"], default="all")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
+    args = parser.parse_args(argv)
+    if not (args.corpus / "index.jsonl").exists():
+        print(f"skipped: no corpus at {args.corpus}", file=sys.stderr)
+        return 0
+    pages = load_pages(args.corpus, args.docs)
+    if not pages:
+        print("skipped: the corpus has no pages", file=sys.stderr)
+        return 0
+    naive_pages = pages[: args.naive_docs]
+    header = [
+        f"{args.topics} topics x {args.terms} terms (60 % words, 20 % prefixes, 20 % phrases), "
+        f"plain text of ../shared/corpus pages; one core, CPU time; "
+        f"`python -m bench matching --docs {args.docs} --naive-docs {args.naive_docs}`.",
         "",
-        f"{args.topics} topics x {args.terms} terms, compile {compile_s:.2f} s; "
-        f"plain text of ../shared/corpus pages (lxml).",
-        "",
-        "| method | docs | MB | CPU s | MB/s | ms/doc | topic matches |",
+        "| run | docs | MB | CPU s | MB/s | ms/doc | topics matched per doc |",
         "|---|---|---|---|---|---|---|",
     ]
-    print("\n".join(lines))
-    secs, matched = _time_matcher(matcher, pages)
-    row, fast_mbs = _row("compiled matcher", secs, pages, matched)
-    lines.append(row)
-    secs, matched = _time_naive(naive, naive_pages)
-    row, slow_mbs = _row("naive regex per term", secs, naive_pages, matched)
-    lines.append(row)
-    verdict = f"Speed-up: {fast_mbs / slow_mbs:.1f}x (target >= 10x, >= 20 MB/s)."
-    print(verdict)
-    lines += ["", verdict]
+    print("\n".join(header), flush=True)
+    rows: list[str] = []
+    verdicts: list[str] = []
+    profiles = list(PROFILES) if args.profile == "all" else [args.profile]
+    for profile in profiles:
+        profile_rows, verdict = run_profile(profile, pages, naive_pages, args)
+        rows += profile_rows
+        verdicts.append(verdict)
+    body = "\n".join([*header, *rows, "", *(f"- {v}" for v in verdicts)])
     if not args.no_write:
-        append_results("\n".join(lines))
+        append_results(HEADING, body)
     return 0
-
-
-def _mb(pages: list[Page]) -> float:
-    return sum(p.size for p in pages) / 1e6

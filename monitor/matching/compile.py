@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ahocorasick
 
-from .normalize import HYPHENS, NormalizedText, is_cjk, normalize_pattern, normalize_term
+from .normalize import HYPHENS, NormalizedText, is_cjk, normalize, normalize_pattern
 from .query import Term
 
 _HYPHEN_RUN = re.compile(f"[{re.escape(HYPHENS)}]+")
@@ -56,7 +58,7 @@ class Atom:
         if self.exact is not None:
             end = word_end(doc.text, end)
             o_start, o_end = doc.span_to_original(start, end)
-            if not self.exact.fullmatch(normalize_term(doc.original[o_start:o_end], fold=False)):
+            if not self.exact.fullmatch(normalize(doc.original[o_start:o_end], fold=False)):
                 return -1
         return end
 
@@ -150,8 +152,7 @@ def _literal(text: str) -> str:
     return norm if star == -1 else norm[: star + 1]
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """One key of one atom: how to turn the automaton's end index into a hit."""
 
     atom: int
@@ -168,7 +169,7 @@ class AtomTable:
     by_text: dict[str, int] = field(default_factory=dict)
     automaton: ahocorasick.Automaton | None = None
     entries: list[_Entry] = field(default_factory=list)
-    key_entries: list[tuple[int, ...]] = field(default_factory=list)  # automaton value -> ids
+    key_entries: list[tuple[_Entry, ...]] = field(default_factory=list)  # automaton value ->
 
     def atom_for(self, term: Term) -> int:
         """Id of the atom for a term, creating it on first sight (fields are not part of it)."""
@@ -191,7 +192,7 @@ class AtomTable:
                 )
                 by_key.setdefault(key, []).append(len(self.entries) - 1)
         self.automaton = None
-        self.key_entries = [tuple(ids) for ids in by_key.values()]
+        self.key_entries = [tuple(self.entries[i] for i in ids) for ids in by_key.values()]
         if by_key:
             automaton = ahocorasick.Automaton()
             for index, key in enumerate(by_key):
@@ -207,17 +208,19 @@ class AtomTable:
         """
         if self.automaton is None:
             return {}
-        ends: dict[int, list[int]] = {}
+        ends: defaultdict[int, list[int]] = defaultdict(list)
         for last, key in self.automaton.iter(doc.text):
-            found = ends.get(key)
-            if found is None:
-                ends[key] = [last]
-            else:
-                found.append(last)
+            ends[key].append(last)
         hits: dict[int, list[Hit]] = {}
+        key_entries = self.key_entries
         for key, lasts in ends.items():
-            for entry_id in self.key_entries[key]:
-                self._add_hits(doc, hits, self.entries[entry_id], lasts)
+            entries = key_entries[key]
+            if len(entries) == 1 and not entries[0].check and entries[0].atom not in hits:
+                atom, sb, eb, _ = entries[0]  # the common case, inlined
+                hits[atom] = [(last - sb, last - eb) for last in lasts]
+                continue
+            for entry in entries:
+                self._add_hits(doc, hits, entry, lasts)
         return hits
 
     def _add_hits(

@@ -130,29 +130,44 @@ def _irregular_re(fold: bool) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=2)
-def _lookup(fold: bool) -> Any:
-    """The one-to-one part of the table as a numpy array indexed by code point, if numpy
-    is available: mapping a whole document through it is ~10x faster than str.translate."""
+def _lookup(fold: bool) -> tuple[Any, Any] | None:
+    """The one-to-one part of the table as a numpy array indexed by code point, and a
+    mask of the characters that need the slow path, if numpy is available: mapping a
+    whole document through them is ~10x faster than str.translate."""
     try:
         import numpy as np
     except ImportError:  # pragma: no cover - numpy is a dependency; keep working without
         return None
     table, _ = _tables(fold)
     lut = np.arange(0x110000, dtype=np.uint32)
+    special = np.zeros(0x110000, dtype=np.bool_)
     for code, mapped in table.items():
         if len(mapped) == 1:
             lut[code] = ord(mapped)
-    return lut
+        else:
+            special[code] = True
+    for lo, hi in ((0x300, 0x36F), (0x1100, 0x11FF), (0x3099, 0x309A)):
+        special[lo : hi + 1] = True  # decomposed forms: compose first
+    return lut, special
 
 
-def _translate(doc: str, fold: bool) -> str:
-    """Map every character that has a one-character image (others stay as they are)."""
-    lut = _lookup(fold)
-    if lut is None:
+def _translate(doc: str, fold: bool, *, only_if_regular: bool = False) -> str | None:
+    """Map every character that has a one-character image (others stay as they are).
+
+    With ``only_if_regular``, return None instead when the document holds characters
+    that expand, vanish or need composing (checked in the same pass).
+    """
+    arrays = _lookup(fold)
+    if arrays is None:
+        if only_if_regular and _special_re(fold).search(doc):
+            return None
         return doc.translate(_tables(fold)[0])
     import numpy as np
 
+    lut, special = arrays
     codes = np.frombuffer(doc.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if only_if_regular and special[codes].any():
+        return None
     mapped: str = lut[codes].tobytes().decode("utf-32-le", "surrogatepass")
     return mapped
 
@@ -197,6 +212,13 @@ class NormalizedText:
         return self.to_original(start), self.to_original(end - 1) + 1
 
 
+@lru_cache(maxsize=2)
+def _special_re(fold: bool) -> re.Pattern[str]:
+    """Irregular or decomposed characters: their absence allows the fast path."""
+    _, cls = _tables(fold)
+    return re.compile(f"[{cls}{_DECOMPOSED.pattern[1:-1]}]")
+
+
 def _compose(text: str) -> str:
     return unicodedata.normalize("NFC", text) if _DECOMPOSED.search(text) else text
 
@@ -207,10 +229,13 @@ def normalize_document(doc: str, *, fold: bool = True) -> NormalizedText:
     Almost every character maps to exactly one, so the common case is one table lookup
     per character; the few that expand or vanish are spliced in one by one.
     """
+    fast = _translate(doc, fold, only_if_regular=True)
+    if fast is not None:  # the common case: one lookup per character
+        return NormalizedText(f" {fast} ", doc)
     doc = _compose(doc)
     table, _ = _tables(fold)
     irregular = _irregular_re(fold)
-    mapped = _translate(doc, fold)
+    mapped = _translate(doc, fold) or ""
     if irregular.search(doc) is None:
         return NormalizedText(f" {mapped} ", doc)
     parts: list[str] = [" "]
