@@ -64,21 +64,29 @@ class _Capture(logging.Handler):
         self.lines.append((record.levelno, record.getMessage()))
 
 
+# Loggers that may print a channel URL (tokens in paths) while Apprise sends.
+_CAPTURED_LOGGERS = ("apprise", "urllib3", "requests")
+
+
 @contextmanager
 def _apprise_log() -> Iterator[_Capture]:
-    """Keep Apprise's log lines (which may hold URLs with tokens) out of the user's logs."""
-    logger = logging.getLogger("apprise")
+    """Keep Apprise's (and its HTTP client's) log lines, which may hold URLs with tokens,
+    out of the user's logs; the caller re-logs them masked."""
     capture = _Capture()
-    saved = (logger.propagate, logger.level)
-    logger.addHandler(capture)
-    logger.propagate = False
-    logger.setLevel(logging.DEBUG)
+    saved = []
+    for name in _CAPTURED_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.propagate, logger.level))
+        logger.addHandler(capture)
+        logger.propagate = False
+        logger.setLevel(logging.DEBUG)
     try:
         yield capture
     finally:
-        logger.removeHandler(capture)
-        logger.propagate, level = saved
-        logger.setLevel(level)
+        for logger, propagate, level in saved:
+            logger.removeHandler(capture)
+            logger.propagate = propagate
+            logger.setLevel(level)
 
 
 def _reason(capture: _Capture) -> str:

@@ -40,14 +40,9 @@ def register(sub: Any) -> None:
 
 
 def alerts_config(ctx: CommandContext) -> Any:
-    """The [alerts] part of the loaded config, or watchers.toml read now."""
-    from monitor.alerts.watchers import AlertsConfig, load_alerts
+    from monitor.alerts import alerts_of
 
-    found = getattr(ctx.config, "alerts", None)
-    if isinstance(found, AlertsConfig):
-        return found
-    topics = [t.name for t in getattr(ctx.config, "topics", [])]
-    return load_alerts(ctx.config.directory, topics)
+    return alerts_of(ctx.config)
 
 
 def _templates(ctx: CommandContext) -> Any:
