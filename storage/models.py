@@ -228,6 +228,94 @@ class ArticleSignature(Base):
     title_words: Mapped[str] = mapped_column(Text, default="")
 
 
+class AlertEvent(Base):
+    """Something one watcher must be told about: a story (once) or a source-health change.
+
+    Written in the same transaction as the article that caused it (the outbox); the unique
+    (watcher, key) index is what makes a story alert a watcher once, whatever the number
+    of copies and of crawler processes. ``message_id`` is set when a delivery pass puts
+    the event into a message.
+    """
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watcher: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), nullable=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    due: Mapped[datetime] = mapped_column(default=utcnow)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_messages.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+
+    __table_args__ = (
+        Index("uq_alert_events_watcher_key", "watcher", "key", unique=True),
+        Index("ix_alert_events_watcher_due", "watcher", "due"),
+    )
+
+
+class AlertMessage(Base):
+    """One message to a watcher: one or more events, sent once per channel."""
+
+    __tablename__ = "alert_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watcher: Mapped[str] = mapped_column(String(200), index=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertDelivery(Base):
+    """Sending one message through one channel: attempts, backoff, outcome.
+
+    ``channel`` is a hash of the channel URL (no secret in the database); ``label`` is
+    the masked URL shown to users.
+    """
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_messages.id", ondelete="CASCADE"), index=True
+    )
+    watcher: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt: Mapped[datetime] = mapped_column(default=utcnow)
+    last_attempt: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (
+        Index("uq_alert_deliveries_message_channel", "message_id", "channel", unique=True),
+        Index("ix_alert_deliveries_status_next", "status", "next_attempt"),
+    )
+
+
+class SourceHealth(Base):
+    """The last known health state of a source, so that only changes raise events."""
+
+    __tablename__ = "source_health"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    last_success: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_new: Mapped[datetime | None] = mapped_column(nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    checked: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class SchedulerLock(Base):
     """The single-instance lock of `newsmon run`: a row with a heartbeat, not an OS lock,
     so it holds across hosts on PostgreSQL; a holder whose heartbeat is older than
