@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.matching import TopicConfig
+from monitor.mailer import SmtpSettings
 from monitor.schedule_settings import DigestSettings, ScheduleSettings
 from monitor.stories import StoriesSettings
 
@@ -92,6 +93,7 @@ class NewsmonSettings(_Strict):
     stories: StoriesSettings = StoriesSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     digest: DigestSettings = DigestSettings()
+    smtp: SmtpSettings | None = None
 
 
 SourceKind = Literal["feed"]

@@ -1,0 +1,283 @@
+"""Storage: write rates, query latency on a large archive, bytes per article.
+
+    python -m bench storage [--sizes 100000] [--db sqlite|postgres|both] [--no-write]
+
+1. Write rates, on an empty database, for 2,000 generated articles in batches of 200:
+   - `store`: monitor.store.store_article as the crawler calls it (dedup lookups, ORM
+     rows, matches, story assignment), one savepoint per article;
+   - `rows`: storage.articles.add_article alone (article + URL aliases + matches);
+   - `bulk`: Core INSERT ... executemany of articles and matches (how the archive below is
+     generated; the ceiling of the database itself).
+2. For each size N: an archive of N articles (one tenth matched, spread over 100 days),
+   then the median of 5 runs of: the digest queries for one day, a listing of the 50
+   newest matched articles, and `newsmon search` for a selective and a broad query.
+3. Bytes per article on disk.
+Text is generated from the sentences of ../shared/corpus (or a built-in sample without it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy.orm import Session
+
+from bench.common import append_results, corpus_pages, median
+from monitor.dedup import url_key
+from monitor.extract import ExtractedArticle
+from monitor.matching import compile_query
+from monitor.store import store_article
+from monitor.story_assign import StoryAssigner
+from storage.articles import MatchRecord, NewArticle, add_article, list_articles
+from storage.digest_queries import matched_articles, story_copies
+from storage.engine import open_database
+from storage.models import Article, Match
+from storage.search import candidate_ids, load_articles
+
+DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
+FALLBACK = ("North Korean workers were sent abroad to build houses. The council approved "
+            "the tram line. Prices rose in the third quarter. The minister met farmers.")
+
+
+def sentences(limit_pages: int = 400) -> list[str]:
+    out: list[str] = []
+    import lxml.html
+
+    for page in corpus_pages(limit=limit_pages):
+        try:
+            tree = lxml.html.fromstring(page.html)
+        except Exception:
+            continue
+        for bad in tree.xpath("//script|//style"):
+            bad.drop_tree()
+        for s in re.split(r"(?<=[.!?])\s+", " ".join(tree.text_content().split())):
+            if 40 <= len(s) <= 300:
+                out.append(s)
+    return out or FALLBACK.split(". ")
+
+
+class TextGen:
+    def __init__(self, pool: list[str], seed: int = 7) -> None:
+        self.pool = pool
+        self.rng = random.Random(seed)
+
+    def article(self, i: int, n_sentences: int = 12) -> tuple[str, str]:
+        body = [self.rng.choice(self.pool) for _ in range(n_sentences)]
+        title = f"{self.rng.choice(self.pool)[:70]} #{i}"
+        return title, "\n".join(body) + f"\nReference {i} {uuid.uuid4().hex}."
+
+
+def _match(i: int) -> list[MatchRecord]:
+    matched = i % 10 == 0
+    return [MatchRecord(topic="nk-workers-abroad", matched=matched, score=1.0 + (i % 7),
+                        keywords=[{"tag": "Russia", "count": 1, "positions": [3],
+                                   "snippet": "workers in Russia", "highlights": [[11, 17]]}],
+                        snippet="North Korean workers in Russia")] if matched or i % 3 == 0 else []
+
+
+def write_store(engine: Engine, gen: TextGen, n: int) -> float:
+    with Session(engine) as session:
+        stories = StoryAssigner(session)
+    start = time.perf_counter()
+    for b in range(0, n, 200):
+        with Session(engine) as session, session.begin():
+            for i in range(b, min(b + 200, n)):
+                title, body = gen.article(i)
+                with session.begin_nested():
+                    store_article(session, source="bench", url=f"https://s{i % 50}.org/{i}",
+                                  final_url=f"https://s{i % 50}.org/{i}",
+                                  article=ExtractedArticle(text=body, title=title, language="en"),
+                                  matches=[], stories=stories)
+    return n / (time.perf_counter() - start)
+
+
+def _new(i: int, title: str, body: str, seen: datetime) -> NewArticle:
+    url = f"https://r{i % 50}.org/a/{i}"
+    key = url_key(url)
+    return NewArticle(url_hash=key, canonical_url=url, url=url, source=f"src{i % 40}",
+                      fingerprint=uuid.uuid4().hex[:40], title=title, text=body, language="en",
+                      published=seen, first_seen=seen, url_hashes=(key,))
+
+
+def write_rows(engine: Engine, gen: TextGen, n: int, offset: int) -> float:
+    start = time.perf_counter()
+    for b in range(0, n, 200):
+        with Session(engine) as session, session.begin():
+            for i in range(offset + b, offset + min(b + 200, n)):
+                title, body = gen.article(i)
+                with session.begin_nested():
+                    add_article(session, _new(i, title, body, DAY0), _match(i))
+    return n / (time.perf_counter() - start)
+
+
+def write_bulk(engine: Engine, gen: TextGen, n: int, offset: int, days: int = 100,
+               progress: Callable[[int], None] | None = None) -> float:
+    start = time.perf_counter()
+    step = timedelta(days=days) / max(n, 1)
+    for b in range(0, n, 2000):
+        rows, match_rows = [], []
+        for i in range(offset + b, offset + min(b + 2000, n)):
+            title, body = gen.article(i, n_sentences=8)
+            seen = DAY0 + step * (i - offset)
+            url = f"https://k{i % 50}.org/a/{i}"
+            rows.append({"id": i + 1, "url_hash": url_key(url), "canonical_url": url,
+                         "url": url, "source": f"src{i % 40}", "title": title, "text": body,
+                         "description": "", "authors": [], "language": "en",
+                         "published": seen, "first_seen": seen,
+                         "fingerprint": uuid.uuid4().hex[:40]})
+            match_rows.extend({"article_id": i + 1, "topic": m.topic, "matched": m.matched,
+                               "score": m.score, "keywords": m.keywords, "snippet": m.snippet,
+                               "computed_at": seen} for m in _match(i))
+        with Session(engine) as session, session.begin():
+            session.execute(insert(Article), rows)
+            if match_rows:
+                session.execute(insert(Match), match_rows)
+        if progress:
+            progress(b + len(rows))
+    return n / (time.perf_counter() - start)
+
+
+def timed(fn: Callable[[], object], runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return median(times)
+
+
+def queries(engine: Engine, n: int) -> dict[str, float]:
+    day = DAY0 + timedelta(days=50)
+
+    def digest() -> None:
+        with Session(engine) as s:
+            matched_articles(s, day, day + timedelta(days=1))
+            story_copies(s, day, day + timedelta(days=1))
+
+    def listing() -> None:
+        with Session(engine) as s:
+            list_articles(s, matched_only=True, limit=50)
+
+    def search(q: str) -> Callable[[], None]:
+        cq = compile_query(q)
+
+        def run() -> None:
+            with Session(engine) as s:
+                ids = candidate_ids(s, cq.narrowing(), limit=5000) or []
+                [cq.match(a.title, a.text) for a in load_articles(s, ids)]
+        return run
+
+    return {"digest (1 day)": timed(digest), "list 50 matched": timed(listing),
+            "search selective": timed(search('"reference 4242" AND 4242')),
+            "search broad": timed(search("the AND of"), runs=3)}
+
+
+def db_bytes(engine: Engine, path: Path | None) -> int:
+    if path is not None:
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        return path.stat().st_size
+    with engine.connect() as c:
+        return int(c.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+
+
+def _postgres_db(base: str) -> tuple[str, Callable[[], None]]:
+    from sqlalchemy.engine import make_url
+
+    name = f"newsmon_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return make_url(base).set(database=name).render_as_string(hide_password=False), drop
+
+
+def run_backend(kind: str, sizes: list[int], gen: TextGen, tmp: Path, pg_base: str
+                ) -> list[str]:
+    rows = []
+    drop: Callable[[], None] = lambda: None  # noqa: E731
+    path: Path | None = None
+    if kind == "sqlite":
+        path = tmp / "bench.db"
+        url = f"sqlite:///{path}"
+    else:
+        url, drop = _postgres_db(pg_base)
+    try:
+        engine = open_database(url)
+        w_store = write_store(engine, gen, 2000)
+        w_rows = write_rows(engine, gen, 2000, offset=10_000_000)
+        w_bulk = write_bulk(engine, gen, 20_000, offset=20_000_000)
+        rows.append(f"| {kind} | write: store {w_store:,.0f}/s, rows {w_rows:,.0f}/s, "
+                    f"bulk {w_bulk:,.0f}/s | | | | | |")
+        engine.dispose()
+        if path is not None:
+            path.unlink()
+            for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+                extra.unlink(missing_ok=True)
+        else:
+            drop()
+            url, drop = _postgres_db(pg_base)
+        engine = open_database(url)
+        done = 0
+        for n in sorted(sizes):
+            write_bulk(engine, gen, n - done, offset=done,
+                       progress=lambda k, d=done: print(f"\r{kind}: {d + k:,} articles",
+                                                         end="", flush=True))
+            print()
+            done = n
+            if kind == "postgres":
+                with engine.connect() as c:
+                    c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+            else:
+                with engine.begin() as c:
+                    c.exec_driver_sql("ANALYZE")
+            q = queries(engine, n)
+            size = db_bytes(engine, path)
+            rows.append(f"| {kind} | {n:,} | {q['digest (1 day)']:.0f} | "
+                        f"{q['list 50 matched']:.0f} | {q['search selective']:.0f} | "
+                        f"{q['search broad']:.0f} | {size / n:,.0f} |")
+        engine.dispose()
+    finally:
+        drop()
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench storage")
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "NEWSMON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    gen = TextGen(sentences())
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    lines = [f"`python -m bench storage --sizes {args.sizes} --db {args.db}`; query times are "
+             "medians in ms", "",
+             "| db | articles | digest day | list 50 matched | search selective | "
+             "search broad | bytes/article |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
+        for kind in kinds:
+            lines.extend(run_backend(kind, sizes, gen, Path(tmp), args.postgres_url))
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        append_results("## Storage", table)
+    return 0
