@@ -205,13 +205,7 @@ class StoryIndex:
         ``own``: feature counts of the story being compared with, left out of the
         frequency, so that a story retold many times keeps its own names rare.
         """
-        df = self._df.get(feature, 0)
-        if own:
-            df -= own.get(feature, 0)
-        if df > self._common_df():
-            return 0.0
-        n = max(self._independent, self.settings.idf_floor_docs)
-        return math.log((n + 1) / (df + 1))
+        return self.weights((feature,), own).get(feature, 0.0)
 
     def story_counts(self, story_id: int) -> Counter[str]:
         """How many independent texts of a story hold each feature (up to 64 members)."""
@@ -371,22 +365,20 @@ class StoryIndex:
         return out
 
     def weights(
-        self, features: tuple[str, ...], memo: dict[str, float], own: Counter[str] | None = None
+        self, features: tuple[str, ...], own: Counter[str] | None = None
     ) -> dict[str, float]:
-        """Rare features of one side with their weights (common ones left out).
-
-        ``memo`` caches the weights computed without ``own``; features of ``own`` (the
-        compared story) are recomputed with the story left out.
-        """
+        """Rare features of one side with their weights (common ones left out)."""
+        df_get = self._df.get
+        common = self._common_df()
+        log_n = math.log(max(self._independent, self.settings.idf_floor_docs) + 1)
+        log = math.log
         out = {}
         for f in features:
-            if own and f in own:
-                w = self.weight(f, own)
-            else:
-                cached = memo.get(f)
-                w = memo[f] = self.weight(f) if cached is None else cached
-            if w > 0:
-                out[f] = w
+            df = df_get(f, 0)
+            if own:
+                df -= own.get(f, 0)
+            if df <= common:
+                out[f] = log_n - log(df + 1)
         return out
 
     def query(self, sig: StorySignature) -> list[Candidate]:
@@ -397,7 +389,6 @@ class StoryIndex:
         would let a story grow by chaining (A retells B, B shares names with C) until
         unrelated stories of one topic merge.
         """
-        memo: dict[str, float] = {}
         best: dict[int, Candidate] = {}
         for aid in self.candidates(sig):
             entry = self._entries[aid]
@@ -405,13 +396,11 @@ class StoryIndex:
             if sid in best and best[sid].verdict.reason == "copy":
                 continue
             own = self.story_counts(sid)
-            mine = self.weights(sig.features, memo, own)
-            verdict = same_story(sig, entry.sig, self, memo, mine, own)
+            mine = self.weights(sig.features, own)
+            verdict = same_story(sig, entry.sig, self, mine, own)
             if not verdict.same:
                 continue
-            if verdict.reason != "copy" and not self._agrees_with_story(
-                sig, sid, aid, memo, mine, own
-            ):
+            if verdict.reason != "copy" and not self._agrees_with_story(sig, sid, aid, mine, own):
                 continue
             held = best.get(sid)
             if held is None or verdict.score > held.verdict.score:
@@ -423,7 +412,6 @@ class StoryIndex:
         sig: StorySignature,
         story_id: int,
         matched: int,
-        memo: dict[str, float],
         mine: dict[str, float],
         own: Counter[str],
     ) -> bool:
@@ -432,7 +420,7 @@ class StoryIndex:
             return True
         agree = 1  # the matched article
         for aid in others:
-            verdict = same_story(sig, self._entries[aid].sig, self, memo, mine, own)
+            verdict = same_story(sig, self._entries[aid].sig, self, mine, own)
             agree += verdict.same
         return 2 * agree >= len(others) + 1
 
@@ -454,7 +442,6 @@ def same_story(
     a: StorySignature,
     b: StorySignature,
     index: StoryIndex,
-    memo: dict[str, float] | None = None,
     weights_a: dict[str, float] | None = None,
     own: Counter[str] | None = None,
 ) -> Verdict:
@@ -477,9 +464,8 @@ def same_story(
     gap = _gap_days(a, b)
     if gap is not None and gap > s.rewrite_gap_days:
         return Verdict(False, jac, "")
-    memo = {} if memo is None else memo
-    wa = index.weights(a.features, memo, own) if weights_a is None else weights_a
-    wb = index.weights(b.features, memo, own)
+    wa = index.weights(a.features, own) if weights_a is None else weights_a
+    wb = index.weights(b.features, own)
     if not wa or not wb:
         return Verdict(False, jac, "")
     shared = wa.keys() & wb.keys()
