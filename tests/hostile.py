@@ -334,3 +334,82 @@ def peak_rss_children_mb() -> float:
 
 if __name__ == "__main__":
     raise SystemExit(_main(sys.argv[1:]))
+
+
+# --- a generated news site ----------------------------------------------------------------
+
+_WORDS = [
+    "harbour",
+    "council",
+    "budget",
+    "river",
+    "bridge",
+    "school",
+    "festival",
+    "market",
+    "library",
+    "museum",
+    "station",
+    "railway",
+    "tunnel",
+    "airport",
+    "hospital",
+    "clinic",
+    "farmers",
+    "harvest",
+    "weather",
+    "storm",
+    "flood",
+    "drought",
+    "election",
+    "mayor",
+    "minister",
+    "parliament",
+    "court",
+    "judge",
+    "police",
+    "report",
+    "survey",
+    "study",
+    "census",
+    "factory",
+    "workshop",
+    "orchard",
+    "vineyard",
+    "fishery",
+    "forest",
+    "mountain",
+    "valley",
+    "village",
+    "district",
+]
+
+
+def generated_article(index: int) -> tuple[str, list[str]]:
+    """A unique invented article: title and three paragraphs. Every third one is about
+    North Korean workers, every fifth about trams (the test topics)."""
+    import random
+
+    rng = random.Random(index)
+    title = f"Report {index}: " + " ".join(rng.choice(_WORDS) for _ in range(5)).capitalize()
+    paras = []
+    for p in range(3):
+        words = [rng.choice(_WORDS) for _ in range(22)]
+        paras.append(f"Paragraph {p} of story {index} says the " + " ".join(words) + ".")
+    if index % 3 == 0:
+        paras.append("Officials said North Korean workers arrived at the site on student visas.")
+    if index % 5 == 0:
+        paras.append("The city also plans a new tram line along the river embankment.")
+    return title, paras
+
+
+def add_generated_site(routes: dict[str, Route], base: str, count: int) -> str:
+    """Register ``count`` article pages and an RSS feed listing them; return the feed path."""
+    items = []
+    for i in range(count):
+        title, paras = generated_article(i)
+        path = f"/gen/{i}.html"
+        routes[path] = body(article_html(title, paras, canonical=f"{base}{path}").encode())
+        items.append((title, f"{base}{path}"))
+    routes["/gen/feed.xml"] = body(rss(items), "application/xml; charset=utf-8")
+    return "/gen/feed.xml"
