@@ -292,3 +292,53 @@ def test_restory_keeps_earlier_stories_and_relinks_later_articles(
         assert session.get(Article, b.id).story_id == sid  # type: ignore[union-attr]
         story = session.get(Story, sid)
         assert story is not None and story.size == 2
+
+
+def test_second_process_catches_up_from_persisted_signatures(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = Clock(T0)
+    with sessions() as session:
+        first = StoryAssigner(session, StoriesSettings(), clock)
+        second = StoryAssigner(session, StoriesSettings(), clock, catch_up_seconds=5)
+    with sessions() as session:
+        a = add_article(session, "https://a.example/1", "Fish", SEAFOOD, T0)
+        story_id = first.assign(session, a)
+        session.commit()
+    clock.now = T0 + timedelta(seconds=10)
+    with sessions() as session:
+        b = add_article(session, "https://b.example/2", "Copy", copy_of_seafood(), clock.now)
+        assert second.assign(session, b) == story_id
+        session.commit()
+
+
+def test_stories_topic_filter_and_text_listing(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    from storage.models import Match
+
+    with sessions() as session:
+        assigner = StoryAssigner(session, StoriesSettings(), Clock(T0))
+        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0)
+        fish = assigner.assign(session, a)
+        b = add_article(session, "https://b.example/2", "IT workers", IT_WORKERS, T0)
+        assigner.assign(session, b)
+        c = add_article(session, "https://c.example/3", "Fish copy", copy_of_seafood(), T0)
+        assigner.assign(session, c)
+        session.add(Match(article_id=c.id, topic="seafood", matched=True))
+        session.add(Match(article_id=b.id, topic="seafood", matched=False))
+        session.commit()
+        assert [s.id for s in list_stories(session, topic="seafood")] == [fish]
+
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    out, err = io.StringIO(), io.StringIO()
+    args = parser.parse_args(["stories", "--topic", "seafood"])
+    ctx = _ctx(database_url, out, err)
+    assert run_stories(args, ctx) == 0
+    ctx.close()
+    text_out = out.getvalue()
+    assert "2 article(s), first a.example" in text_out and "also c.example" in text_out
+    assert "https://c.example/3" in text_out and "b.example" not in text_out
