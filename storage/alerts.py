@@ -67,7 +67,8 @@ def insert_event(
         created=created,
         due=due,
     )
-    return _rowcount(session.execute(stmt)) == 1
+    # RETURNING rather than rowcount: psycopg reports -1 for INSERT .. ON CONFLICT.
+    return session.execute(stmt.returning(AlertEvent.id)).scalar() is not None
 
 
 def event_exists(session: Session, watcher: str, key: str) -> bool:

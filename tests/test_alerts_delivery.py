@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -38,8 +37,8 @@ def hook() -> Iterator[Webhook]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> sessionmaker[Session]:
-    return sessions(f"sqlite:///{tmp_path / 'alerts.db'}")
+def db(database_url: str) -> sessionmaker[Session]:
+    return sessions(database_url)
 
 
 def _one_story(db: sessionmaker[Session], watchers: list[Watcher], n: int = 0) -> None:

@@ -72,8 +72,8 @@ def _run(db: object, when: datetime, source: str, *, new: int, errors: int = 0) 
         session.commit()
 
 
-def test_health_changes_alert_subscribed_watchers_once(tmp_path: object) -> None:
-    db = sessions(f"sqlite:///{tmp_path}/h.db")
+def test_health_changes_alert_subscribed_watchers_once(database_url: str) -> None:
+    db = sessions(database_url)
     with webhook_server() as hook:
         ops = watcher("ops", hook.url("/ops", "webhook+http"), health=["failing", "recovered"])
         other = watcher("other", hook.url("/other"), health=["failing"], filter={"sources": ["x"]})
