@@ -121,12 +121,16 @@ class NaiveTopic:
         return any(found[: self.a]) and any(found[self.a : self.b]) and not any(found[self.b :])
 
 
-def _time_matcher(matcher: Matcher, pages: list[Page]) -> tuple[float, int]:
-    matched = 0
-    start = time.process_time()
-    for page in pages:
-        matched += sum(1 for m in matcher.match(page.title, page.text) if m.matched)
-    return time.process_time() - start, matched
+def _time_matcher(matcher: Matcher, pages: list[Page], repeat: int) -> tuple[float, int]:
+    """Best CPU time of ``repeat`` passes (the machine is shared) and the matches."""
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        matched = 0
+        start = time.process_time()
+        for page in pages:
+            matched += sum(1 for m in matcher.match(page.title, page.text) if m.matched)
+        best = min(best, time.process_time() - start)
+    return best, matched
 
 
 def _time_naive(topics: list[NaiveTopic], pages: list[Page]) -> tuple[float, int]:
@@ -172,7 +176,7 @@ def run_profile(
     compile_s = time.process_time() - t0
     naive = [NaiveTopic(terms) for terms in term_lists]
     rows = []
-    secs, matched = _time_matcher(matcher, pages)
+    secs, matched = _time_matcher(matcher, pages, args.repeat)
     row, fast = _row(f"{profile}: compiled matcher", secs, pages, matched)
     rows.append(row)
     secs, matched = _time_naive(naive, naive_pages)
@@ -193,6 +197,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--topics", type=int, default=200)
     parser.add_argument("--terms", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3, help="matcher passes, best kept")
     parser.add_argument("--profile", choices=[*PROFILES, "all"], default="all")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
@@ -207,7 +212,8 @@ def main(argv: list[str]) -> int:
     naive_pages = pages[: args.naive_docs]
     header = [
         f"{args.topics} topics x {args.terms} terms (60 % words, 20 % prefixes, 20 % phrases), "
-        f"plain text of ../shared/corpus pages; one core, CPU time; "
+        f"plain text of ../shared/corpus pages; one core, CPU time (matcher: best of "
+        f"{args.repeat} passes); "
         f"`python -m bench matching --docs {args.docs} --naive-docs {args.naive_docs}`.",
         "",
         "| run | docs | MB | CPU s | MB/s | ms/doc | topics matched per doc |",

@@ -223,3 +223,9 @@ def test_config_rejects_unknown_fields_and_bad_keyword_terms() -> None:
         TopicConfig.model_validate({"name": "a", "query": "x", "colour": "red"})
     with pytest.raises(ValueError, match="position"):
         KeywordSpec(tag="t", terms=["(a OR"])
+
+
+def test_decomposed_title_keeps_title_and_body_apart() -> None:
+    q = compile_query("title:kursk AND text:cafe*")
+    assert q.matches("Cafe\u0301 Kursk", "le cafe\u0301 du coin")
+    assert not q.matches("Cafe\u0301", "Kursk cafe")

@@ -114,7 +114,9 @@ class Matcher:
     def scan(self, title: str, text: str) -> Document:
         """Normalise and scan once; the result feeds match() and explain()."""
         norm = normalize_document(title + SEPARATOR + text)
-        body_start = 1 + len(normalize(title))  # 1: the padding space
+        # 1 for the padding space; when no character expanded, offsets are the original's
+        same = norm.is_one_to_one() and len(norm.original) == len(title) + len(text) + 2
+        body_start = 1 + (len(title) if same else len(normalize(title)))
         hits = self._table.scan(norm)
         return Document(
             norm,

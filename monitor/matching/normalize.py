@@ -190,6 +190,10 @@ class NormalizedText:
     _orig_starts: tuple[int, ...] = ()
     _deltas: tuple[int, ...] = ()  # orig - norm after each replacement
 
+    def is_one_to_one(self) -> bool:
+        """Every original character became exactly one normalised character."""
+        return not self._norm_starts and len(self.text) == len(self.original) + 2
+
     def to_original(self, pos: int) -> int:
         """Original offset of the normalised character at ``pos``."""
         pos -= 1
