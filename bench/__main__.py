@@ -10,6 +10,10 @@ import importlib
 import sys
 
 BENCHMARKS: dict[str, str] = {
+    "crawl": "bench.crawl",
+    "extraction": "bench.extraction",
+    "storage": "bench.storage",
+    "smoke": "bench.smoke",
     "matching": "bench.matching",
 }
 

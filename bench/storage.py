@@ -44,8 +44,10 @@ from storage.models import Article, Match
 from storage.search import candidate_ids, load_articles
 
 DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
-FALLBACK = ("North Korean workers were sent abroad to build houses. The council approved "
-            "the tram line. Prices rose in the third quarter. The minister met farmers.")
+FALLBACK = (
+    "North Korean workers were sent abroad to build houses. The council approved "
+    "the tram line. Prices rose in the third quarter. The minister met farmers."
+)
 
 
 def sentences(limit_pages: int = 400) -> list[str]:
@@ -78,10 +80,27 @@ class TextGen:
 
 def _match(i: int) -> list[MatchRecord]:
     matched = i % 10 == 0
-    return [MatchRecord(topic="nk-workers-abroad", matched=matched, score=1.0 + (i % 7),
-                        keywords=[{"tag": "Russia", "count": 1, "positions": [3],
-                                   "snippet": "workers in Russia", "highlights": [[11, 17]]}],
-                        snippet="North Korean workers in Russia")] if matched or i % 3 == 0 else []
+    return (
+        [
+            MatchRecord(
+                topic="nk-workers-abroad",
+                matched=matched,
+                score=1.0 + (i % 7),
+                keywords=[
+                    {
+                        "tag": "Russia",
+                        "count": 1,
+                        "positions": [3],
+                        "snippet": "workers in Russia",
+                        "highlights": [[11, 17]],
+                    }
+                ],
+                snippet="North Korean workers in Russia",
+            )
+        ]
+        if matched or i % 3 == 0
+        else []
+    )
 
 
 def write_store(engine: Engine, gen: TextGen, n: int) -> float:
@@ -93,19 +112,34 @@ def write_store(engine: Engine, gen: TextGen, n: int) -> float:
             for i in range(b, min(b + 200, n)):
                 title, body = gen.article(i)
                 with session.begin_nested():
-                    store_article(session, source="bench", url=f"https://s{i % 50}.org/{i}",
-                                  final_url=f"https://s{i % 50}.org/{i}",
-                                  article=ExtractedArticle(text=body, title=title, language="en"),
-                                  matches=[], stories=stories)
+                    store_article(
+                        session,
+                        source="bench",
+                        url=f"https://s{i % 50}.org/{i}",
+                        final_url=f"https://s{i % 50}.org/{i}",
+                        article=ExtractedArticle(text=body, title=title, language="en"),
+                        matches=[],
+                        stories=stories,
+                    )
     return n / (time.perf_counter() - start)
 
 
 def _new(i: int, title: str, body: str, seen: datetime) -> NewArticle:
     url = f"https://r{i % 50}.org/a/{i}"
     key = url_key(url)
-    return NewArticle(url_hash=key, canonical_url=url, url=url, source=f"src{i % 40}",
-                      fingerprint=uuid.uuid4().hex[:40], title=title, text=body, language="en",
-                      published=seen, first_seen=seen, url_hashes=(key,))
+    return NewArticle(
+        url_hash=key,
+        canonical_url=url,
+        url=url,
+        source=f"src{i % 40}",
+        fingerprint=uuid.uuid4().hex[:40],
+        title=title,
+        text=body,
+        language="en",
+        published=seen,
+        first_seen=seen,
+        url_hashes=(key,),
+    )
 
 
 def write_rows(engine: Engine, gen: TextGen, n: int, offset: int) -> float:
@@ -119,8 +153,14 @@ def write_rows(engine: Engine, gen: TextGen, n: int, offset: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def write_bulk(engine: Engine, gen: TextGen, n: int, offset: int, days: int = 100,
-               progress: Callable[[int], None] | None = None) -> float:
+def write_bulk(
+    engine: Engine,
+    gen: TextGen,
+    n: int,
+    offset: int,
+    days: int = 100,
+    progress: Callable[[int], None] | None = None,
+) -> float:
     start = time.perf_counter()
     step = timedelta(days=days) / max(n, 1)
     for b in range(0, n, 2000):
@@ -129,14 +169,35 @@ def write_bulk(engine: Engine, gen: TextGen, n: int, offset: int, days: int = 10
             title, body = gen.article(i, n_sentences=8)
             seen = DAY0 + step * (i - offset)
             url = f"https://k{i % 50}.org/a/{i}"
-            rows.append({"id": i + 1, "url_hash": url_key(url), "canonical_url": url,
-                         "url": url, "source": f"src{i % 40}", "title": title, "text": body,
-                         "description": "", "authors": [], "language": "en",
-                         "published": seen, "first_seen": seen,
-                         "fingerprint": uuid.uuid4().hex[:40]})
-            match_rows.extend({"article_id": i + 1, "topic": m.topic, "matched": m.matched,
-                               "score": m.score, "keywords": m.keywords, "snippet": m.snippet,
-                               "computed_at": seen} for m in _match(i))
+            rows.append(
+                {
+                    "id": i + 1,
+                    "url_hash": url_key(url),
+                    "canonical_url": url,
+                    "url": url,
+                    "source": f"src{i % 40}",
+                    "title": title,
+                    "text": body,
+                    "description": "",
+                    "authors": [],
+                    "language": "en",
+                    "published": seen,
+                    "first_seen": seen,
+                    "fingerprint": uuid.uuid4().hex[:40],
+                }
+            )
+            match_rows.extend(
+                {
+                    "article_id": i + 1,
+                    "topic": m.topic,
+                    "matched": m.matched,
+                    "score": m.score,
+                    "keywords": m.keywords,
+                    "snippet": m.snippet,
+                    "computed_at": seen,
+                }
+                for m in _match(i)
+            )
         with Session(engine) as session, session.begin():
             session.execute(insert(Article), rows)
             if match_rows:
@@ -174,11 +235,15 @@ def queries(engine: Engine, n: int) -> dict[str, float]:
             with Session(engine) as s:
                 ids = candidate_ids(s, cq.narrowing(), limit=5000) or []
                 [cq.match(a.title, a.text) for a in load_articles(s, ids)]
+
         return run
 
-    return {"digest (1 day)": timed(digest), "list 50 matched": timed(listing),
-            "search selective": timed(search('"reference 4242" AND 4242')),
-            "search broad": timed(search("the AND of"), runs=3)}
+    return {
+        "digest (1 day)": timed(digest),
+        "list 50 matched": timed(listing),
+        "search selective": timed(search('"reference 4242" AND 4242')),
+        "search broad": timed(search("the AND of"), runs=3),
+    }
 
 
 def db_bytes(engine: Engine, path: Path | None) -> int:
@@ -205,11 +270,13 @@ def _postgres_db(base: str) -> tuple[str, Callable[[], None]]:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
     return make_url(base).set(database=name).render_as_string(hide_password=False), drop
 
 
-def run_backend(kind: str, sizes: list[int], gen: TextGen, tmp: Path, pg_base: str
-                ) -> list[str]:
+def run_backend(
+    kind: str, sizes: list[int], gen: TextGen, tmp: Path, pg_base: str, write_n: int = 2000
+) -> list[str]:
     rows = []
     drop: Callable[[], None] = lambda: None  # noqa: E731
     path: Path | None = None
@@ -220,11 +287,13 @@ def run_backend(kind: str, sizes: list[int], gen: TextGen, tmp: Path, pg_base: s
         url, drop = _postgres_db(pg_base)
     try:
         engine = open_database(url)
-        w_store = write_store(engine, gen, 2000)
-        w_rows = write_rows(engine, gen, 2000, offset=10_000_000)
-        w_bulk = write_bulk(engine, gen, 20_000, offset=20_000_000)
-        rows.append(f"| {kind} | write: store {w_store:,.0f}/s, rows {w_rows:,.0f}/s, "
-                    f"bulk {w_bulk:,.0f}/s | | | | | |")
+        w_store = write_store(engine, gen, write_n)
+        w_rows = write_rows(engine, gen, write_n, offset=10_000_000)
+        w_bulk = write_bulk(engine, gen, write_n * 10, offset=20_000_000)
+        rows.append(
+            f"| {kind} | write: store {w_store:,.0f}/s, rows {w_rows:,.0f}/s, "
+            f"bulk {w_bulk:,.0f}/s | | | | | |"
+        )
         engine.dispose()
         if path is not None:
             path.unlink()
@@ -236,9 +305,15 @@ def run_backend(kind: str, sizes: list[int], gen: TextGen, tmp: Path, pg_base: s
         engine = open_database(url)
         done = 0
         for n in sorted(sizes):
-            write_bulk(engine, gen, n - done, offset=done,
-                       progress=lambda k, d=done: print(f"\r{kind}: {d + k:,} articles",
-                                                         end="", flush=True))
+            write_bulk(
+                engine,
+                gen,
+                n - done,
+                offset=done,
+                progress=lambda k, d=done: print(
+                    f"\r{kind}: {d + k:,} articles", end="", flush=True
+                ),
+            )
             print()
             done = n
             if kind == "postgres":
@@ -249,9 +324,11 @@ def run_backend(kind: str, sizes: list[int], gen: TextGen, tmp: Path, pg_base: s
                     c.exec_driver_sql("ANALYZE")
             q = queries(engine, n)
             size = db_bytes(engine, path)
-            rows.append(f"| {kind} | {n:,} | {q['digest (1 day)']:.0f} | "
-                        f"{q['list 50 matched']:.0f} | {q['search selective']:.0f} | "
-                        f"{q['search broad']:.0f} | {size / n:,.0f} |")
+            rows.append(
+                f"| {kind} | {n:,} | {q['digest (1 day)']:.0f} | "
+                f"{q['list 50 matched']:.0f} | {q['search selective']:.0f} | "
+                f"{q['search broad']:.0f} | {size / n:,.0f} |"
+            )
         engine.dispose()
     finally:
         drop()
@@ -262,20 +339,31 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench storage")
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite")
-    parser.add_argument("--postgres-url", default=os.environ.get(
-        "NEWSMON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "NEWSMON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument(
+        "--write-n", type=int, default=2000, help="articles per write-rate measurement"
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     gen = TextGen(sentences())
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    lines = [f"`python -m bench storage --sizes {args.sizes} --db {args.db}`; query times are "
-             "medians in ms", "",
-             "| db | articles | digest day | list 50 matched | search selective | "
-             "search broad | bytes/article |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"`python -m bench storage --sizes {args.sizes} --db {args.db}`; query times are "
+        "medians in ms",
+        "",
+        "| db | articles | digest day | list 50 matched | search selective | "
+        "search broad | bytes/article |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
         for kind in kinds:
-            lines.extend(run_backend(kind, sizes, gen, Path(tmp), args.postgres_url))
+            lines.extend(run_backend(kind, sizes, gen, Path(tmp), args.postgres_url, args.write_n))
     table = "\n".join(lines)
     print(table)
     if not args.no_write:

@@ -104,7 +104,25 @@ def detect_language(text: str) -> str | None:
     return str(code)
 
 
-def extract_article(html: str | bytes, url: str | None = None) -> ExtractedArticle | None:
+@dataclass(frozen=True)
+class ExtractOptions:
+    """trafilatura switches newsmon exposes; `python -m bench extraction` measures them.
+
+    ``fast`` skips trafilatura's fallback extractors (readability, jusText), the larger
+    part of its cost; ``favor_precision`` trims more boilerplate at some loss of text.
+    """
+
+    fast: bool = False
+    favor_precision: bool = False
+    include_comments: bool = False
+
+
+DEFAULT_OPTIONS = ExtractOptions()
+
+
+def extract_article(
+    html: str | bytes, url: str | None = None, options: ExtractOptions = DEFAULT_OPTIONS
+) -> ExtractedArticle | None:
     """Extract the main text and metadata, or None when the page holds no article text."""
     if isinstance(html, bytes):
         html = html.decode("utf-8", errors="replace")
@@ -119,9 +137,10 @@ def extract_article(html: str | bytes, url: str | None = None) -> ExtractedArtic
         tree,
         url=url,
         with_metadata=True,
-        include_comments=False,
+        include_comments=options.include_comments,
         deduplicate=False,
-        favor_precision=False,
+        favor_precision=options.favor_precision,
+        fast=options.fast,
     )
     if not isinstance(doc, Document):
         return None
