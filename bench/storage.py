@@ -21,6 +21,7 @@ import argparse
 import os
 import random
 import re
+import sys
 import tempfile
 import time
 import uuid
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.orm import Session
 
 from bench.common import append_results, corpus_pages, median
@@ -274,6 +275,13 @@ def _postgres_db(base: str) -> tuple[str, Callable[[], None]]:
     return make_url(base).set(database=name).render_as_string(hide_password=False), drop
 
 
+def _progress(kind: str, done: int) -> Callable[[int], None]:
+    def show(k: int) -> None:
+        print(f"\r{kind}: {done + k:,} articles", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
 def run_backend(
     kind: str, sizes: list[int], gen: TextGen, tmp: Path, pg_base: str, write_n: int = 2000
 ) -> list[str]:
@@ -310,11 +318,9 @@ def run_backend(
                 gen,
                 n - done,
                 offset=done,
-                progress=lambda k, d=done: print(
-                    f"\r{kind}: {d + k:,} articles", end="", flush=True
-                ),
+                progress=_progress(kind, done),
             )
-            print()
+            print(file=sys.stderr)
             done = n
             if kind == "postgres":
                 with engine.connect() as c:
