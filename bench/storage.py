@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.orm import Session
@@ -165,7 +166,8 @@ def write_bulk(
     start = time.perf_counter()
     step = timedelta(days=days) / max(n, 1)
     for b in range(0, n, 2000):
-        rows, match_rows = [], []
+        rows: list[dict[str, Any]] = []
+        match_rows: list[dict[str, Any]] = []
         for i in range(offset + b, offset + min(b + 2000, n)):
             title, body = gen.article(i, n_sentences=8)
             seen = DAY0 + step * (i - offset)
