@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from monitor.matching import TopicConfig
 from monitor.mailer import SmtpSettings
+from monitor.matching import TopicConfig
 from monitor.schedule_settings import DigestSettings, ScheduleSettings
 from monitor.stories import StoriesSettings
 
@@ -96,38 +96,7 @@ class NewsmonSettings(_Strict):
     smtp: SmtpSettings | None = None
 
 
-SourceKind = Literal["feed"]
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
-
-
-class SourceConfig(_Strict):
-    """One place to look for articles: a [[source]] table of sources.toml."""
-
-    name: str = Field(description="Unique short name: letters, digits, '.', '_' and '-'.")
-    kind: SourceKind = Field("feed", description="feed: RSS, Atom or JSON Feed.")
-    url: str = Field(description="http(s) URL of the feed.")
-    group: str = Field("default", description="Sources of one group are crawled together.")
-    enabled: bool = True
-    language: str | None = Field(None, description="Expected language (ISO 639-1), a hint.")
-    max_age_days: float | None = Field(None, gt=0, description="Overrides crawl.max_age_days.")
-    allow_private: bool = Field(
-        False, description="Allow this source to reach loopback/private addresses."
-    )
-
-    @field_validator("name")
-    @classmethod
-    def _check_name(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError("use 1-100 letters, digits, '.', '_' or '-', starting alphanumeric")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _check_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {value!r}")
-        return value
+from monitor.source_config import SourceConfig, SourceKind  # noqa: E402, F401 - re-export
 
 
 class SourcesFile(_Strict):
