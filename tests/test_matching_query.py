@@ -156,3 +156,11 @@ def test_arbitrary_text_never_crashes(query: str) -> None:
         parse_query(query)
     except QuerySyntaxError as exc:
         assert 0 <= exc.position <= len(query)
+
+
+def test_caret_shows_the_line_of_a_multiline_query() -> None:
+    query = "(a OR\n  b AND (c OR d)\n"
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(query)
+    assert info.value.position == len(query)
+    assert info.value.caret(query) == "line 2:   b AND (c OR d)\n" + " " * 24 + "^"

@@ -33,6 +33,8 @@ POSITIVE = {
         "Pyongyang dispatched workers to Chinese seafood plants despite the sanctions",
         "North Korean IT workers used false identities to land remote jobs at US firms",
         "N. Korea sends laborers to rebuild Kursk, Shoigu says",
+        "Pyongyang will send 5,000 military construction workers to rebuild the Kursk region",
+        "North Korean waitresses sing for diners at restaurants run by Pyongyang in Dandong",
         "Wages of DPRK workers in Mongolia go straight to the state",
         "North Korean restaurants in Vladivostok stay open despite UN resolution 2397",
     ],
@@ -47,6 +49,7 @@ POSITIVE = {
         "КНДР отправит в Курскую область военных строителей",
         "На стройках Владивостока работают рабочие из КНДР",
         "Шойгу обсудил в Пхеньяне привлечение рабочей силы из КНДР",
+        "Айтишники из КНДР ищут удаленную работу под чужими именами",
     ],
     "ja": [
         "北朝鮮の労働者がロシアの建設現場で働いている",
@@ -71,6 +74,7 @@ POSITIVE = {
     "uk": [
         "Північнокорейські робітники працюють на будівництвах у Росії",
         "Росія завозить робітників з КНДР за студентськими візами",
+        "КНДР працевлаштовувала тисячі ІТ-фахівців у компаніях США",
     ],
     "bg": ["Севернокорейски работници пристигат в Русия със студентски визи"],
     "pl": [
@@ -90,6 +94,8 @@ NEAR_MISS = {
         "The US tightened rules on student visas for international students",
         "North Korean hackers stole $1.5 billion in crypto from an exchange",
         "North Korea's ruling Workers' Party held a plenary meeting in Pyongyang",
+        "North Korea vows to rebuild flood-hit areas and reconstruct homes",
+        "North Korean workers at the Kaesong industrial park demand higher wages",
     ],
     "ko": [
         "북한군이 쿠르스크에 파병됐다",
@@ -120,12 +126,14 @@ NEAR_MISS = {
     "de": [
         "Nordkoreanische Soldaten kämpfen in Kursk",
         "Nordkoreas Arbeiterpartei tagt in Pjöngjang",
+        "Nordkorea arbeitet an neuen Raketen, Russland und Nordkorea arbeiten zusammen",
         "Arbeitsmigranten aus Zentralasien in Russland",
     ],
     "fr": [
         "Des soldats nord-coréens combattent à Koursk",
         "Des travailleurs sud-coréens expatriés au Moyen-Orient",
         "Des pirates nord-coréens ont volé des cryptomonnaies",
+        "La Corée du Nord travaille sur un nouveau missile",
     ],
     "uk": [
         "Північнокорейські військові воюють на Курщині",

@@ -38,9 +38,18 @@ class QuerySyntaxError(ValueError):
         super().__init__(f"at position {position}: expected {expected} but found {found}")
 
     def caret(self, query: str) -> str:
-        """The query with a caret under the offending position, for error messages."""
-        line = query.replace("\n", " ")
-        return f"{line}\n{' ' * self.position}^"
+        """The query line holding the error, with a caret under the position."""
+        position = self.position
+        if not query[position:].strip():  # at the end: show the last written line
+            query = query.rstrip()
+            position = min(position, len(query))
+        line_start = query.rfind("\n", 0, position) + 1
+        line_end = query.find("\n", position)
+        line = query[line_start : len(query) if line_end == -1 else line_end]
+        column = position - line_start
+        lo = max(0, column - 60)
+        where = f"line {query.count(chr(10), 0, line_start) + 1}: " if "\n" in query else ""
+        return f"{where}{line[lo : column + 60]}\n{' ' * (len(where) + column - lo)}^"
 
 
 # ---- syntax tree -------------------------------------------------------------------
