@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from monitor.mailer import SmtpSettings
 from monitor.matching import TopicConfig
 from monitor.schedule_settings import DigestSettings, ScheduleSettings
+from monitor.source_config import SourceConfig as SourceConfig  # re-exported
+from monitor.source_config import SourceKind as SourceKind
 from monitor.stories import StoriesSettings
 
 CONFIG_FILES = ("newsmon.toml", "sources.toml", "topics.toml")
@@ -93,9 +95,6 @@ class NewsmonSettings(_Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     digest: DigestSettings = DigestSettings()
     smtp: SmtpSettings | None = None
-
-
-from monitor.source_config import SourceConfig, SourceKind  # noqa: E402, F401 - re-export
 
 
 class SourcesFile(_Strict):
