@@ -15,6 +15,8 @@ BENCHMARKS: dict[str, str] = {
     "storage": "bench.storage",
     "smoke": "bench.smoke",
     "matching": "bench.matching",
+    "relevance": "bench.relevance",
+    "stories": "bench.stories",
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from monitor.alerts.watchers import AlertsConfig, load_alerts
 from monitor.mailer import SmtpSettings
 from monitor.matching import TopicConfig
 from monitor.schedule_settings import DigestSettings, ScheduleSettings
@@ -132,6 +133,7 @@ class AppConfig(BaseModel):
     settings: NewsmonSettings
     sources: list[SourceConfig]
     topics: list[TopicConfig]
+    alerts: AlertsConfig = AlertsConfig()
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -184,7 +186,7 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _validate(model: type[BaseModel], data: dict[str, Any], path: Path) -> Any:
+def validate_model(model: type[BaseModel], data: dict[str, Any], path: Path) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -215,19 +217,24 @@ def load_config(directory: Path, env: Mapping[str, str] | None = None) -> AppCon
         raise ConfigError(
             directory, "", "configuration directory not found (create one with `newsmon init DIR`)"
         )
-    settings = _validate(
+    settings = validate_model(
         NewsmonSettings,
         _read_toml(directory / "newsmon.toml", env, False),
         directory / "newsmon.toml",
     )
-    sources = _validate(
+    sources = validate_model(
         SourcesFile, _read_toml(directory / "sources.toml", env, True), directory / "sources.toml"
     )
-    topics = _validate(
+    topics = validate_model(
         TopicsFile, _read_toml(directory / "topics.toml", env, True), directory / "topics.toml"
     )
+    alerts = load_alerts(directory, [t.name for t in topics.topic], env)
     return AppConfig(
-        directory=directory, settings=settings, sources=sources.source, topics=topics.topic
+        directory=directory,
+        settings=settings,
+        sources=sources.source,
+        topics=topics.topic,
+        alerts=alerts,
     )
 
 

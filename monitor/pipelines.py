@@ -10,7 +10,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor import signals
+from monitor.alerts.watchers import Watcher
 from monitor.config import load_config
 from monitor.extract import ExtractedArticle, extract_article
 from monitor.items import PageItem
@@ -134,7 +135,9 @@ class StorePipeline:
         stories_factory: Callable[[Session], StoryAssigner] | None = None,
         batch_size: int = 200,
         batch_seconds: float = 0.25,
+        alerts: Sequence[Watcher] = (),
     ) -> None:
+        self.alerts = alerts
         self.sigs = sigs
         self.database_url = database_url
         self.engine: Engine | None = None
@@ -161,6 +164,7 @@ class StorePipeline:
             stories_factory,
             batch_size=settings.getint("NEWSMON_STORE_BATCH_SIZE", 200),
             batch_seconds=settings.getfloat("NEWSMON_STORE_BATCH_SECONDS", 0.25),
+            alerts=config.alerts.enabled,
         )
         crawler.signals.connect(pipe.open, signal=scrapy_signals.spider_opened)
         crawler.signals.connect(pipe.close, signal=scrapy_signals.spider_closed)
@@ -184,6 +188,7 @@ class StorePipeline:
                 matches=item.matches,
                 stories=self.stories,
                 feed_published=item.feed_published,
+                alerts=self.alerts,
             )
 
     def _store_batch(self, items: list[PageItem]) -> list[StoreResult | BaseException]:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.orm import Session
 
+from monitor.alerts.outbox import enqueue_for_article
+from monitor.alerts.watchers import Watcher
 from monitor.dedup import canonicalize_url, content_fingerprint, url_key
 from monitor.extract import ExtractedArticle
 from storage.articles import (
@@ -22,6 +24,7 @@ from storage.articles import (
     article_by_url_hash,
     original_by_fingerprint,
 )
+from storage.models import Story
 
 if TYPE_CHECKING:
     from monitor.matching import TopicMatch
@@ -62,6 +65,7 @@ def store_article(
     stories: StoryAssigner | None = None,
     feed_published: datetime | None = None,
     first_seen: datetime | None = None,
+    alerts: Sequence[Watcher] = (),
 ) -> StoreResult:
     """Insert the article unless its canonical URL is known; exact copies point to the first.
 
@@ -96,6 +100,16 @@ def store_article(
     stored = add_article(session, new, match_records(matches), duplicate_of=original)
     if stories is not None:
         stored.story_id = stories.assign(session, stored, duplicate_of=original)
+    if alerts:
+        story = session.get(Story, stored.story_id) if stored.story_id is not None else None
+        enqueue_for_article(
+            session,
+            alerts,
+            stored,
+            matches,
+            stored.story_id,
+            is_new_story=story is not None and story.size == 1,
+        )
     if original is not None:
         return StoreResult("duplicate", stored.id, matched, duplicate_of=original.id)
     return StoreResult("new", stored.id, matched)

@@ -323,7 +323,7 @@ def parse_alerts(
     data: dict[str, Any], topics: Collection[str] | None, env: Mapping[str, str], path: Path
 ) -> AlertsConfig:
     """Validate the parsed TOML of ``path``; raise ConfigError on the first problem."""
-    from monitor.config import ConfigError, _validate
+    from monitor.config import ConfigError, validate_model
 
     watchers = data.get("watcher", [])
     if not isinstance(watchers, list) or not all(isinstance(w, dict) for w in watchers):
@@ -343,7 +343,7 @@ def parse_alerts(
             prepared["watcher"].append({**w, "channels": channels})
     except _Problem as exc:
         raise ConfigError(path, exc.key, exc.problem) from None
-    config: AlertsConfig = _validate(AlertsConfig, prepared, path)
+    config: AlertsConfig = validate_model(AlertsConfig, prepared, path)
     known = set(topics) if topics is not None else None
     for i, watcher in enumerate(config.watcher):
         for j, t in enumerate(watcher.filter.topics):

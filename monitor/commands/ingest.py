@@ -147,6 +147,7 @@ def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
                         article=line.article,
                         matches=matches,
                         stories=stories,
+                        alerts=ctx.config.alerts.enabled,
                     )
                 break
             except IntegrityError:
