@@ -31,6 +31,12 @@ COMMAND_MODULES = (
 NO_CONFIG_COMMANDS = frozenset({"init"})
 
 
+def _one_line(exc: Exception) -> str:
+    """The first line of a message: a configuration error is always reported in one."""
+    lines = str(exc).splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsmon",
@@ -67,13 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(resolve_config_dir(args.config))
     except ConfigError as exc:
-        print(f"newsmon: configuration error: {exc}", file=sys.stderr)
+        print(f"newsmon: configuration error: {_one_line(exc)}", file=sys.stderr)
         return 2
     ctx = CommandContext(config=config, database_url=resolve_database_url(args.db, config))
     try:
         return int(handler(args, ctx))
     except ConfigError as exc:
-        print(f"newsmon: configuration error: {exc}", file=sys.stderr)
+        print(f"newsmon: configuration error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("newsmon: interrupted", file=sys.stderr)

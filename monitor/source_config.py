@@ -127,6 +127,12 @@ class SourceConfig(BaseModel):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {value!r}")
+        if any(c.isspace() for c in parts.netloc):
+            raise ValueError(f"not an http(s) URL: white space in the host: {value!r}")
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port out of range
+        except ValueError:
+            raise ValueError(f"not an http(s) URL: bad port: {value!r}") from None
         return value
 
     @field_validator("allow", "deny", "follow")
