@@ -11,11 +11,7 @@ quality: pairwise precision/recall of "same story" on tests/data/stories/pairs.j
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
-import json
-import os
-import platform
 import random
 import re
 import resource
@@ -24,12 +20,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 from lxml import html as lxml_html
 from sqlalchemy import insert
 
+from bench.common import DEFAULT_CORPUS, append_results, corpus_pages
 from monitor.stories import StoriesSettings, StoryIndex
 from monitor.story_features import (
     MAX_FEATURES,
@@ -43,9 +39,6 @@ from monitor.story_features import (
     tokens,
 )
 
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÀ-Ý0-9\"“])")
 
@@ -59,15 +52,11 @@ class Sentence:
 
 def load_sentences(limit_pages: int | None = None) -> list[str]:
     """Sentences of the <p> elements of the corpus pages (fast lxml, no trafilatura)."""
-    index = CORPUS / "index.jsonl"
     out: list[str] = []
-    lines = index.read_text(encoding="utf-8").splitlines()
-    for line in lines[:limit_pages]:
-        entry = json.loads(line)
+    for page in corpus_pages(limit=limit_pages):
         try:
-            raw = gzip.decompress((CORPUS / entry["file"]).read_bytes())
-            tree = lxml_html.fromstring(raw)
-        except (OSError, ValueError, lxml_html.etree.ParserError):
+            tree = lxml_html.fromstring(page.html)
+        except (ValueError, lxml_html.etree.ParserError):
             continue
         for p in tree.iter("p"):
             text = " ".join(p.text_content().split())
@@ -225,19 +214,9 @@ def rebuild_bench(index: StoryIndex, count: int) -> float:
     return took
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def run_scale(sizes: list[int], sample: int, write: bool) -> int:
-    if not (CORPUS / "index.jsonl").exists():
-        print(f"bench stories: {CORPUS} is absent; nothing measured", file=sys.stderr)
+    if not (DEFAULT_CORPUS / "index.jsonl").exists():
+        print(f"bench stories: {DEFAULT_CORPUS} is absent; nothing measured", file=sys.stderr)
         return 0
     t0 = time.perf_counter()
     pool = prepare(load_sentences())
@@ -264,7 +243,7 @@ def run_scale(sizes: list[int], sample: int, write: bool) -> int:
     report = format_report(rows, rebuild, sample)
     print(report)
     if write:
-        append_section(report)
+        append_results("## Stories", report)
     return 0
 
 
@@ -274,8 +253,6 @@ def format_report(
     sample: int,
 ) -> str:
     lines = [
-        f"### {datetime.now(UTC):%Y-%m-%d}, {cpu_name()}, {os.cpu_count()} cores",
-        "",
         f"`python -m bench.stories scale` — per-article CPU cost averaged over {sample} new "
         "articles (real corpus sentences, ~20 per article, one in ten an edited copy) at "
         "each index size; the index is filled by combining per-sentence MinHash bins.",
@@ -299,19 +276,6 @@ def format_report(
             f"{rebuild[1]:.2f} s."
         )
     return "\n".join(lines) + "\n"
-
-
-def append_section(report: str) -> None:
-    text = BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else ""
-    if "## Stories" not in text:
-        text = text.rstrip() + ("\n\n" if text.strip() else "") + "## Stories\n\n"
-        BENCHMARKS_MD.write_text(text, encoding="utf-8")
-    # Append after the section's existing runs (the section may be followed by others).
-    head, _, tail = text.partition("## Stories\n")
-    rest = tail.split("\n## ", 1)
-    section = rest[0].rstrip() + "\n\n" + report
-    after = ("\n## " + rest[1]) if len(rest) > 1 else ""
-    BENCHMARKS_MD.write_text(head + "## Stories\n" + section + after, encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:
