@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from monitor.config import ConfigError, load_config
 
@@ -161,3 +161,69 @@ class RedirectLoopMiddleware:
                 f"after {len(seen) - 1} redirect(s)"
             )
         return response
+
+
+_SINGLE_BYTE_LABELS = frozenset({"latin1", "iso8859-1", "cp1252", "ascii"})
+
+
+def _strict_decodes(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def repaired_encoding(body: bytes, header_encoding: str | None) -> str | None:
+    """The encoding a page really uses when its HTTP header lies, else None.
+
+    Two lies are common and detectable: a header naming a multi-byte charset (UTF-8)
+    for bytes that are not valid in it while the page's own <meta charset> decodes them
+    cleanly (old Cyrillic and Bulgarian sites behind a UTF-8 proxy); and a header naming
+    Latin-1 for bytes that are valid UTF-8 with non-ASCII characters (which Latin-1
+    text practically never is).
+    """
+    from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+
+    header = resolve_encoding(header_encoding or "") if header_encoding else None
+    if header is None:
+        return None
+    if header in _SINGLE_BYTE_LABELS:
+        if not body.isascii() and _strict_decodes(body, "utf-8"):
+            return "utf-8"
+        return None
+    if _strict_decodes(body, header):
+        return None
+    declared = html_body_declared_encoding(body)
+    declared = resolve_encoding(declared) if declared else None
+    if declared and declared != header and _strict_decodes(body, declared):
+        return declared
+    return None
+
+
+class CharsetRepairMiddleware:
+    """Decode a page with the charset it really uses when the HTTP header lies (see
+    repaired_encoding); counted under newsmon/charset-repaired. Runs after decompression
+    (DOWNLOADER_MIDDLEWARES priority below 590)."""
+
+    def __init__(self, stats: Any = None) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CharsetRepairMiddleware:
+        return cls(crawler.stats)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse):
+            return response
+        from w3lib.encoding import http_content_type_encoding
+
+        header = http_content_type_encoding(
+            (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        )
+        encoding = repaired_encoding(response.body, header)
+        if encoding is None:
+            return response
+        if self.stats is not None:
+            self.stats.inc_value("newsmon/charset-repaired")
+        return response.replace(encoding=encoding)

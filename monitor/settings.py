@@ -42,6 +42,7 @@ EXTENSIONS = {
 
 DOWNLOADER_MIDDLEWARES = {
     "monitor.middlewares.AddressGuardMiddleware": 50,
+    "monitor.middlewares.CharsetRepairMiddleware": 560,
     "monitor.middlewares.RedirectLoopMiddleware": 650,
 }
 LOG_FORMATTER = "monitor.logformatter.NewsmonLogFormatter"

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import lxml.html
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlRun, RunError
 from tests import hostile
-from tests.conftest import FIXTURES, write_config
+from tests.conftest import FIXTURES, run_newsmon, write_config
 from tests.sitesrv import SiteServer
 
 pytestmark = pytest.mark.slow
@@ -36,8 +39,16 @@ EN_PARAS = [
     "Engineers expect the work on the northern pier to finish before the winter storms.",
     "Local residents welcomed the plan but asked for more buses to reach the terminal.",
 ]
-INJECT_TITLE = "<script>document.title='pwned'</script>Ferry terminal"
-INJECT_TEXT = "Officials said <img src=x onerror=alert(1)> nothing unusual about the ferry plan."
+INJECT_TITLE = "<script>document.title='pwned'</script>North Korean workers at the ferry"
+INJECT_TEXT = (
+    'Officials said <img src=x onerror="document.body.dataset.pwned=1"> North Korean '
+    "workers built the ferry terminal."
+)
+DE_PARAS = [
+    "Die Hafenbehörde sagte am Montag, dass das neue Fährterminal im nächsten Jahr öffnet.",
+    "Ingenieure erwarten, dass die Arbeiten am nördlichen Pier vor den Winterstürmen enden.",
+    "Anwohner begrüßten den Plan, wünschten sich aber mehr Busse zum Fährterminal.",
+]
 
 
 @dataclass
@@ -48,6 +59,7 @@ class HostileCrawl:
     db: str
     tripwire: Path
     auth_headers: list[str]
+    config: Path
 
     def errors(self, source: str | None = None) -> list[RunError]:
         engine = create_engine(self.db)
@@ -96,6 +108,10 @@ def _pages(base: str) -> dict[str, hostile.Route]:
             .encode("cp1251"),
             "text/html; charset=utf-8",
         ),
+        "/h/charset-latin1-lie": hostile.body(
+            hostile.article_html("Fährterminal", DE_PARAS).encode("utf-8"),
+            "text/html; charset=iso-8859-1",
+        ),
         "/h/binary": hostile.body(os.urandom(200_000), "text/html; charset=utf-8"),
         "/h/inject": hostile.body(
             hostile.article_html(
@@ -127,6 +143,7 @@ def _feeds(base: str, secret: Path) -> dict[str, hostile.Route]:
     items += [
         ("Bogus charset", f"{base}/h/charset-bogus"),
         ("Lying charset", f"{base}/h/charset-lying"),
+        ("Lying Latin-1", f"{base}/h/charset-latin1-lie"),
         ("&lt;script&gt;alert(1)&lt;/script&gt;", f"{base}/h/inject"),
         ("long", f"{base}/h/long?q=" + "x" * 3000),
         ("credentials", base.replace("http://", "http://reader:hunter2@") + "/h/cred"),
@@ -223,7 +240,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileCrawl]:
             tripwire=tripwire,
         )
         assert proc.returncode == 0, proc.stderr[-4000:]
-        yield HostileCrawl(site, proc, json.loads(proc.stdout), db, tripwire, auth)
+        yield HostileCrawl(site, proc, json.loads(proc.stdout), db, tripwire, auth, config)
 
 
 def test_crawl_finishes_with_bounded_memory(crawl: HostileCrawl) -> None:
@@ -267,11 +284,59 @@ def test_huge_feed_is_cut_and_says_so(crawl: HostileCrawl) -> None:
 def test_charsets_and_injection_are_stored_as_text(crawl: HostileCrawl) -> None:
     by_path = {a.url.removeprefix(crawl.site.base): a for a in crawl.articles()}
     assert "Engineers expect" in by_path["/h/charset-bogus"].text
-    lying = by_path["/h/charset-lying"]
-    assert "\x00" not in lying.text and len(lying.text) >= 80
+    # A header that lies about the charset is overruled by the page's own declaration
+    # (or by valid UTF-8 under a Latin-1 label): the text is stored as written.
+    assert "Северной Кореи" in by_path["/h/charset-lying"].text
+    assert "\ufffd" not in by_path["/h/charset-lying"].text
+    assert "Fährterminal" in by_path["/h/charset-latin1-lie"].text
     inject = by_path["/h/inject"]
     assert inject.title == INJECT_TITLE
-    assert "<img src=x onerror=alert(1)>" in inject.text
+    assert '<img src=x onerror="document.body.dataset.pwned=1">' in inject.text
+
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p), None)
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None or not Path(CHROMIUM).exists(), reason="chromium is not installed"
+)
+def test_injected_markup_does_not_run_in_the_html_digest(
+    crawl: HostileCrawl, tmp_path: Path
+) -> None:
+    page = tmp_path / "digest.html"
+    proc = run_newsmon(
+        "--config",
+        str(crawl.config),
+        "--db",
+        crawl.db,
+        "digest",
+        "--since",
+        "2000-01-01",
+        "--format",
+        "html",
+        "-o",
+        str(page),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert CHROMIUM is not None
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+        "--dump-dom", page.as_uri(),
+    ]  # fmt: skip
+    browser = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert browser.returncode == 0, browser.stderr[-2000:]
+    dom = lxml.html.fromstring(browser.stdout)
+    assert dom.findtext(".//title") != "pwned"
+    assert dom.find("body").get("data-pwned") is None
+    assert dom.xpath("//script") == [] and dom.xpath("//img") == []
+    assert any(INJECT_TITLE in a.text_content() for a in dom.xpath("//a"))
 
 
 def test_long_urls_and_credentials(crawl: HostileCrawl) -> None:
