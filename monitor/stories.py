@@ -31,7 +31,8 @@ LSH_BANDS = 16
 LSH_ROWS = NUM_PERM // LSH_BANDS
 LOOKUP_FEATURES = 16
 MAX_POSTINGS = 256
-MAX_VERIFY = 24
+MAX_VERIFY = 16
+LOOKUP_MIN_HITS = 2
 MAJORITY_CHECK = 6
 _BAND_MIX = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
@@ -358,7 +359,7 @@ class StoryIndex:
             plist = self._postings.get(f, ())
             if len(plist) <= MAX_POSTINGS:
                 hits.update(plist)
-        need = min(self.settings.title_min_shared, self.settings.rewrite_min_shared)
+        need = min(LOOKUP_MIN_HITS, self.settings.rewrite_min_shared)
         ranked = [a for a, n in hits.most_common() if n >= need and a not in found]
         out = [a for a in found if a in self._entries]
         out.extend(a for a in ranked[:MAX_VERIFY] if a in self._entries)
