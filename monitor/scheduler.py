@@ -242,14 +242,14 @@ class Runner:
             for job in self.scheduler.get_jobs():
                 nxt = job.next_run_time
                 crawl = job.args[0] if job.args and isinstance(job.args[0], CrawlJob) else None
-            jobs.append(
-                {
-                    "id": job.id,
-                    "rule": job.name,
-                    "next_run": nxt and nxt.isoformat(),
-                    "detail": ", ".join(crawl.sources) if crawl else "",
-                }
-            )
+                jobs.append(
+                    {
+                        "id": job.id,
+                        "rule": job.name,
+                        "next_run": nxt and nxt.isoformat(),
+                        "detail": ", ".join(crawl.sources) if crawl else "",
+                    }
+                )
         with self._db() as session, session.begin():
             return state.renew_lock(session, self.holder, self.clock(), jobs)
 
@@ -411,14 +411,14 @@ class Runner:
         self.stop.set()
 
     async def main(self) -> int:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._on_signal, sig)
         try:
             await asyncio.to_thread(self.open)
         except state.LockHeld as exc:
             print(f"newsmon run: {exc}", file=self.out, flush=True)
             return 1
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
         try:
             await self._serve()
         finally:
@@ -461,7 +461,9 @@ class Runner:
         )
         catch_up = asyncio.ensure_future(self.catch_up())
         await self.stop.wait()
-        self.scheduler.shutdown(wait=False)
+        # Pause, not shutdown: APScheduler's shutdown cancels running coroutine jobs,
+        # and a cancelled crawl job could only SIGKILL its crawl.
+        self.scheduler.pause()
         pending = {t for t in self.tasks | {catch_up} if not t.done()}
         if pending:
             self.say(f"waiting for {len(pending)} running job(s)")
@@ -470,6 +472,7 @@ class Runner:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=1)
+        self.scheduler.shutdown(wait=False)
 
 
 def run_scheduler(config: Any, database_url: str, out: TextIO | None = None) -> int:
