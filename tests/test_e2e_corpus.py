@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, RunError
-from tests.conftest import CORPUS, FIXTURES, run_newsmon, write_config
+from tests.conftest import CORPUS, run_newsmon, write_config
 from tests.sitesrv import SiteServer
 
 pytestmark = pytest.mark.corpus
