@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.digest import build_digest, day_window, write_digest_files
 from monitor.schedule_settings import DigestSettings
-from storage.scheduler_state import digest_days_done, record_digest
+from storage.scheduler_state import digest_days_done, digest_topics_done, record_digest
 
 logger = logging.getLogger(__name__)
 ALL_TOPICS = "*"
@@ -94,6 +94,8 @@ class ScheduledDigest:
     def produce(self, day: date) -> DigestOutcome:
         if self.done([day]):
             return DigestOutcome(day, "skipped")
+        with self.sessions() as session:
+            earlier = digest_topics_done(session, day.isoformat())
         started = self.clock()
         templates = template_dir_of(self.config)
         try:
@@ -113,7 +115,13 @@ class ScheduledDigest:
             outcome = DigestOutcome(day, "failed", detail=f"{type(exc).__name__}: {exc}")
             self._record(outcome, started)
             return outcome
-        emailed, detail = self._email(day, templates, started)
+        if earlier:
+            # A topic was added: the day's files now cover it too; the readers of the
+            # mail already had this day's digest, so it is not sent again.
+            new_topics = ", ".join(sorted(set(self.record_topics) - earlier))
+            emailed, detail = False, f"rewritten for new topic(s) {new_topics}; not e-mailed again"
+        else:
+            emailed, detail = self._email(day, templates, started)
         outcome = DigestOutcome(day, "ok", tuple(str(p) for p in paths), emailed, detail)
         self._record(outcome, started)
         return outcome

@@ -181,6 +181,15 @@ def digest_days_done(session: Session, days: Iterable[str], topics: Sequence[str
     return {day for day, got in have.items() if need <= got}
 
 
+def digest_topics_done(session: Session, day: str) -> set[str]:
+    """The topics whose digest of ``day`` was written."""
+    return set(
+        session.scalars(
+            select(DigestRun.topic).where(DigestRun.day == day, DigestRun.status == "ok")
+        )
+    )
+
+
 def record_digest(
     session: Session,
     day: str,

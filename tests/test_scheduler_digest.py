@@ -134,3 +134,67 @@ def test_failed_digest_is_recorded_and_retried_at_next_start(
     _stop(runner)
     assert _days(database_url) == {"2026-11-19": {"nk-labour:ok", "trams:ok"}}
     assert (digests_dir / "2026-11-19.json").exists()
+
+
+def test_a_new_topic_rewrites_recent_days_without_mailing_them_again(
+    tmp_path: Path, digests_dir: Path, database_url: str
+) -> None:
+    config = _config(tmp_path, digests_dir)
+    clock = Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    runner = _start(config, database_url, clock)
+    asyncio.run(runner.catch_up())
+    _stop(runner)
+
+    topics = (
+        FIXTURES / "topics_small.toml"
+    ).read_text() + '\n[[topic]]\nname = "ferries"\nquery = "ferry"\n'
+    (config.directory / "topics.toml").write_text(topics)
+    config = load_config(config.directory, env={})
+    clock.now = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    runner = _start(config, database_url, clock)
+    assert runner.digests is not None
+    outcome = runner.digests.produce(date(2026, 11, 19))
+    _stop(runner)
+    assert outcome.status == "ok" and not outcome.emailed
+    assert "new topic(s) ferries" in outcome.detail
+    assert "ferries" in (digests_dir / "2026-11-19.md").read_text()
+    assert _days(database_url)["2026-11-19"] == {"nk-labour:ok", "trams:ok", "ferries:ok"}
+
+
+def test_scheduled_digest_is_e_mailed_once(tmp_path: Path, digests_dir: Path) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.test_digest_mail import Inbox, free_port
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        toml = f"""
+[digest]
+timezone = "Europe/Berlin"
+formats = ["md"]
+directory = "{digests_dir}"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from_addr = "newsmon <newsmon@example.org>"
+to_addrs = ["desk@example.org"]
+timeout = 10
+"""
+        directory = write_config(tmp_path / "c", "", toml, topics=FIXTURES / "topics_small.toml")
+        config = load_config(directory, env={})
+        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+        clock = Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+        for _ in range(2):  # a restart the same day does not mail it again
+            runner = _start(config, url, clock)
+            asyncio.run(runner.catch_up())
+            _stop(runner)
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    _, rcpt, msg = inbox.messages[0]
+    assert rcpt == ["desk@example.org"]
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg.get_body(("html",)) is not None and msg.get_body(("plain",)) is not None
