@@ -57,6 +57,13 @@ def _stop(runner: Runner) -> None:
     runner.out.close()
 
 
+def _catch_up(config: AppConfig, url: str, clock: Clock) -> None:
+    """One start of `newsmon run` as far as digests go: catch up, then stop."""
+    runner = _start(config, url, clock)
+    asyncio.run(runner.catch_up())
+    _stop(runner)
+
+
 def _days(url: str) -> dict[str, set[str]]:
     engine = create_engine(url)
     with Session(engine) as session:
@@ -73,16 +80,12 @@ def test_catch_up_after_downtime_writes_each_digest_once(
 ) -> None:
     config = _config(tmp_path, digests_dir)
     clock = Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # first start, 10:00 Berlin
-    runner = _start(config, database_url, clock)
-    asyncio.run(runner.catch_up())
-    _stop(runner)
+    _catch_up(config, database_url, clock)
     assert sorted(p.name for p in digests_dir.iterdir()) == ["2026-11-19.json", "2026-11-19.md"]
     assert "nothing new" in (digests_dir / "2026-11-19.md").read_text().lower()
 
     clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # down for four days
-    runner = _start(config, database_url, clock)
-    asyncio.run(runner.catch_up())
-    _stop(runner)
+    _catch_up(config, database_url, clock)
     written = {p.stem for p in digests_dir.iterdir()}
     # The 20th fell due more than catch_up_days ago: skipped; the 21st to 23rd written.
     assert written == {"2026-11-19", "2026-11-21", "2026-11-22", "2026-11-23"}
@@ -122,16 +125,12 @@ def test_failed_digest_is_recorded_and_retried_at_next_start(
     config = _config(tmp_path, digests_dir)
     digests_dir.write_text("a file where the directory should be")
     clock = Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
-    runner = _start(config, database_url, clock)
-    asyncio.run(runner.catch_up())
-    _stop(runner)
+    _catch_up(config, database_url, clock)
     assert _days(database_url) == {"2026-11-19": {"nk-labour:failed", "trams:failed"}}
 
     digests_dir.unlink()
     clock.now = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-    runner = _start(config, database_url, clock)
-    asyncio.run(runner.catch_up())
-    _stop(runner)
+    _catch_up(config, database_url, clock)
     assert _days(database_url) == {"2026-11-19": {"nk-labour:ok", "trams:ok"}}
     assert (digests_dir / "2026-11-19.json").exists()
 
@@ -141,9 +140,7 @@ def test_a_new_topic_rewrites_recent_days_without_mailing_them_again(
 ) -> None:
     config = _config(tmp_path, digests_dir)
     clock = Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
-    runner = _start(config, database_url, clock)
-    asyncio.run(runner.catch_up())
-    _stop(runner)
+    _catch_up(config, database_url, clock)
 
     topics = (
         FIXTURES / "topics_small.toml"
@@ -188,9 +185,7 @@ timeout = 10
         url = f"sqlite:///{tmp_path / 'db.sqlite'}"
         clock = Clock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
         for _ in range(2):  # a restart the same day does not mail it again
-            runner = _start(config, url, clock)
-            asyncio.run(runner.catch_up())
-            _stop(runner)
+            _catch_up(config, url, clock)
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
