@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from datetime import date
 from typing import Any
 
 from monitor.commands.base import CommandContext
@@ -27,6 +28,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument(
+        "--since",
+        metavar="DATE",
+        type=date.fromisoformat,
+        help="backfill since DATE (YYYY-MM-DD): no HTTP cache, no max_age_days for this run",
+    )
     p.set_defaults(handler=run_crawl)
 
 
@@ -66,7 +73,7 @@ def run_crawl(args: argparse.Namespace, ctx: CommandContext) -> int:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("news")
     _quiet_scrapy_logs(args.verbose)
-    process.crawl(crawler, sources=",".join(args.source))
+    process.crawl(crawler, sources=",".join(args.source), since=str(args.since or ""))
     process.start()
     run_id = crawler.stats.get_value("newsmon/run_id") if crawler.stats else None
     if run_id is None:
