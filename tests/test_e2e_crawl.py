@@ -105,3 +105,25 @@ def test_crawl_fixture_site_sqlite(site: SiteServer, tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_crawl_fixture_site_postgres(site: SiteServer, tmp_path: Path, postgres_url: str) -> None:
     _check_crawl(site, tmp_path, postgres_url)
+
+
+def test_crawl_exits_1_when_every_source_fails(site: SiteServer, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "config",
+        f'[[source]]\nname = "moved"\nurl = "{site.base}/not-a-feed.xml"\nallow_private = true\n'
+        f'[[source]]\nname = "gone"\nurl = "{site.base}/nope.xml"\nallow_private = true\n',
+    )
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    proc = run_newsmon("--config", str(config), "--db", db, "crawl", "--json")
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    assert summary["status"] == "failed"
+    reasons = {s["source"]: s["errors_by_reason"] for s in summary["sources"]}
+    assert reasons == {"moved": {"not-a-feed": 1}, "gone": {"http-404": 1}}
+    # The failures are stored with the run, for `newsmon status` and health.
+    engine = create_engine(db)
+    with Session(engine) as session:
+        assert session.scalar(select(CrawlRun.status)) == "failed"
+        details = [e.detail for e in session.scalars(select(RunError))]
+    engine.dispose()
+    assert any("HTTP 404" in d for d in details)
