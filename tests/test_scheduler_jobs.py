@@ -16,7 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from monitor.crawl_process import ProcessResult
 from monitor.schedule_plan import CrawlJob, plan_jobs
 from monitor.schedule_settings import DigestSettings, ScheduleSettings
-from monitor.scheduler import add_plan_jobs, crawl_argv, describe_crawl, hook_kwargs
+from monitor.scheduler_jobs import add_plan_jobs, crawl_argv, describe_crawl, hook_kwargs
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

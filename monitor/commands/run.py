@@ -40,7 +40,7 @@ def run_run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
     from monitor.schedule_plan import plan_jobs
-    from monitor.scheduler import find_alerts_hook, settings_of
+    from monitor.scheduler_jobs import find_alerts_hook, settings_of
     from monitor.status_report import format_report, gather
 
     schedule, digest = settings_of(ctx.config)
