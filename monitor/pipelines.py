@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.signalmanager import SignalManager
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from monitor import signals
@@ -202,9 +202,22 @@ class StorePipeline:
                     except IntegrityError:
                         # Another writer stored the same canonical URL meanwhile.
                         results.append(self._store_one(session, item))
+                except OperationalError:
+                    raise  # the transaction is lost (e.g. a deadlock): see flush()
                 except Exception as exc:  # recorded per item; the batch goes on
                     results.append(exc)
         return results
+
+    def _store_alone(self, item: PageItem) -> StoreResult | BaseException:
+        """One article in its own transaction, retried when it deadlocks again."""
+        error: BaseException | None = None
+        for _attempt in range(3):
+            try:
+                return self._store_batch([item])[0]
+            except OperationalError as exc:
+                error = exc
+        assert error is not None
+        return error
 
     def flush(self) -> None:
         if self._timer is not None:
@@ -215,6 +228,10 @@ class StorePipeline:
             return
         try:
             results = self._store_batch([item for item, _ in batch])
+        except OperationalError:
+            # On PostgreSQL two crawls storing the same articles in different orders can
+            # deadlock; the database aborts one batch. Its articles are stored one by one.
+            results = [self._store_alone(item) for item, _ in batch]
         except Exception as exc:  # the commit itself failed: every item of the batch
             results = [exc] * len(batch)
         for (_, future), result in zip(batch, results, strict=True):
