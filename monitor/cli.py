@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "monitor.commands.digest",
     "monitor.commands.run",
     "monitor.commands.alerts",
+    "monitor.commands.sources",
 )
 NO_CONFIG_COMMANDS = frozenset({"init"})
 

@@ -32,11 +32,7 @@ def register(sub: Any) -> None:
     r.set_defaults(handler=run_retry)
     d = a_sub.add_parser("deliver", help="check source health, then one delivery pass")
     d.set_defaults(handler=run_deliver)
-    s = sub.add_parser("sources", help="source health")
-    s_sub = s.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
-    h = s_sub.add_parser("health", help="each source's health state and last success")
-    h.add_argument("--json", action="store_true", help="print JSON")
-    h.set_defaults(handler=run_health)
+    # `newsmon sources health` (run_health below) is registered by monitor.commands.sources
 
 
 def alerts_config(ctx: CommandContext) -> Any:

@@ -18,13 +18,19 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
 MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "monitor.spiders.politeness.SharedRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "monitor.spiders.politeness.PoliteRetryMiddleware": 550,
     "monitor.spiders.politeness.SourceDelayMiddleware": 560,
@@ -101,6 +107,29 @@ class SourceDelayMiddleware:
 
     def response_downloaded(self, response: Response, request: Request, spider: Any) -> None:
         self._apply(request)
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy 2.19's RobotsTxtMiddleware with every waiter getting the parser.
+
+    While robots.txt of a host downloads, later requests to that host await the same
+    Deferred through ``asFuture``, which consumes its result: the second and later
+    waiters got None, i.e. "no robots.txt, everything allowed". Each waiter here gets
+    its own Deferred, relayed from the shared one without consuming it.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        parser = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(parser, Deferred):
+            return await super().robot_parser(request)
+        waiter: Deferred[RobotParser | None] = Deferred()
+
+        def relay(result: RobotParser | None) -> RobotParser | None:
+            waiter.callback(result)
+            return result
+
+        parser.addCallback(relay)
+        return await maybe_deferred_to_future(waiter)
 
 
 Sleep = Callable[[float], Awaitable[None]]
