@@ -8,6 +8,7 @@ exactly the set of articles an uninterrupted run stores.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -121,23 +122,29 @@ def _run_to_end(site: Site, db: Path) -> dict:  # type: ignore[type-arg]
 
 def _kill_at(site: Site, db: Path, after_pages: int, jitter: float) -> bool:
     """Start a crawl; kill -9 its process group ``jitter`` seconds after the
-    ``after_pages``-th article page was served (0: ``jitter`` seconds after the start,
-    i.e. during start-up and migrations). False when the crawl finished first."""
-    site.counter.arm(after_pages)
+    ``after_pages``-th article page was served. With ``after_pages`` 0 the kill comes
+    ``jitter`` seconds after the start or at the first article page, whichever is first
+    (start-up, migrations, the feed). False when the crawl finished first."""
+    site.counter.arm(max(after_pages, 1))
     proc = _start(site, db)
-    if after_pages > 0:
+    if after_pages == 0:
+        deadline = time.monotonic() + jitter
+        while not site.counter.reached.wait(0.02) and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+        jitter = 0
+    else:
         while not site.counter.reached.wait(0.05):
             if proc.poll() is not None:
-                proc.communicate()
-                return False
-    try:
+                break
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=jitter)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.poll() is not None:
         proc.communicate()
-        return True
+        return False
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
-    return False
+    return True
 
 
 def stored_state(db: Path) -> dict[str, tuple[str, ...]]:
@@ -210,10 +217,10 @@ def test_kill_9_at_random_points(
     progress = []
     for trial in range(KILLS_PER_CHAIN):
         if trial == 0:  # a fresh database: kill during start-up or schema creation
-            killed = _kill_at(site, db, 0, rng.uniform(0.5, 6.0))
-        else:
+            killed = _kill_at(site, db, 0, rng.uniform(0.3, 6.0))
+        else:  # a kill while articles are fetched and stored, leaving some for later
             remaining = PAGES - len(stored_state(db))
-            killed = _kill_at(site, db, rng.randint(1, max(1, remaining)), rng.uniform(0, 0.5))
+            killed = _kill_at(site, db, rng.randint(1, max(1, remaining // 2)), rng.uniform(0, 0.3))
         check_consistent(db, matcher)
         progress.append((killed, len(stored_state(db)) if db.exists() else -1))
     print(f"chain {chain}: baseline {seconds:.1f}s; (killed, articles stored) {progress}")

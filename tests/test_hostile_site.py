@@ -245,6 +245,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileCrawl]:
 
 def test_crawl_finishes_with_bounded_memory(crawl: HostileCrawl) -> None:
     assert crawl.summary["status"] == "ok"
+    print(f"hostile crawl: peak RSS {crawl.proc.peak_rss_mb:.0f} MB, {crawl.proc.seconds:.1f} s")
     assert crawl.proc.peak_rss_mb <= MAX_RSS_MB, crawl.proc.peak_rss_mb
     engine = create_engine(crawl.db)
     with Session(engine) as session:
