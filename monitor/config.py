@@ -22,6 +22,7 @@ from monitor.schedule_settings import DigestSettings, ScheduleSettings
 from monitor.source_config import SourceConfig as SourceConfig  # re-exported
 from monitor.source_config import SourceKind as SourceKind
 from monitor.stories import StoriesSettings
+from monitor.validation import check_unique_names
 
 CONFIG_FILES = ("newsmon.toml", "sources.toml", "topics.toml")
 DEFAULT_CONFIG_DIR = Path("config")
@@ -103,11 +104,7 @@ class SourcesFile(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> SourcesFile:
-        seen: set[str] = set()
-        for index, src in enumerate(self.source):
-            if src.name in seen:
-                raise ValueError(f"source[{index}].name: duplicate source name {src.name!r}")
-            seen.add(src.name)
+        check_unique_names((s.name for s in self.source), "source")
         return self
 
 
@@ -116,11 +113,7 @@ class TopicsFile(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> TopicsFile:
-        seen: set[str] = set()
-        for index, topic in enumerate(self.topic):
-            if topic.name in seen:
-                raise ValueError(f"topic[{index}].name: duplicate topic name {topic.name!r}")
-            seen.add(topic.name)
+        check_unique_names((t.name for t in self.topic), "topic")
         return self
 
 

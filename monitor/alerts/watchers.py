@@ -31,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.validation import check_unique_names
+
 WATCHERS_FILE = "watchers.toml"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
@@ -256,11 +258,7 @@ class AlertsConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> AlertsConfig:
-        seen: set[str] = set()
-        for index, w in enumerate(self.watcher):
-            if w.name in seen:
-                raise ValueError(f"watcher[{index}].name: duplicate watcher name {w.name!r}")
-            seen.add(w.name)
+        check_unique_names((w.name for w in self.watcher), "watcher")
         return self
 
 
