@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "storage": "bench.storage",
     "smoke": "bench.smoke",
     "matching": "bench.matching",
+    "discovery": "bench.discovery",
     "relevance": "bench.relevance",
     "stories": "bench.stories",
 }
