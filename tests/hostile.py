@@ -10,7 +10,8 @@ that no hostile test can ever send traffic off this machine:
   to the given address, every other name fails (no real DNS query);
 - a tripwire downloader middleware placed after every other one (just before the
   connection is made): a request to anything but the fixture server
-  ($NEWSMON_TEST_ALLOWED, "host:port") is written to $NEWSMON_TEST_TRIPWIRE and dropped.
+  ($NEWSMON_TEST_ALLOWED, "host:port,...") is written to $NEWSMON_TEST_TRIPWIRE and
+  dropped (names the fake resolver does not know pass: their lookup fails).
   A tripped wire means a request got past the address guard.
 """
 
@@ -307,8 +308,11 @@ class Tripwire:
 
         parts = urlsplit(request.url)
         host = (parts.hostname or "").lower()
-        address = host if _is_literal(host) else self.hosts.get(host, host)
-        if parts.scheme in ("http", "https") and f"{address}:{parts.port}" == self.allowed:
+        if not _is_literal(host) and host not in self.hosts:
+            return  # the fake resolver fails it: no connection can follow
+        address = host if _is_literal(host) else self.hosts[host]
+        allowed = self.allowed.split(",")
+        if parts.scheme in ("http", "https") and f"{address}:{parts.port}" in allowed:
             return
         with self.log.open("a", encoding="utf-8") as fh:
             fh.write(request.url + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,9 @@ class GuardCrawl:
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuardCrawl]:
     tmp = tmp_path_factory.mktemp("guard")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
     with SiteServer(FIXTURES / "site") as site:
         port = site.port
         for path, target in REDIRECTS.items():
@@ -95,6 +99,15 @@ url = "{site.base}/g/feed3.xml"
 [[source]]
 name = "public"
 url = "http://public.test:{port}/g/public.xml"
+
+[[source]]
+name = "no-such-host"
+url = "http://nowhere.test:{port}/g/feed.xml"
+
+[[source]]
+name = "closed-port"
+url = "http://127.0.0.1:{closed}/g/feed.xml"
+allow_private = true
 """
         config = write_config(
             tmp / "config",
@@ -111,7 +124,7 @@ url = "http://public.test:{port}/g/public.xml"
             db,
             "crawl",
             "--json",
-            allowed=f"127.0.0.1:{port}",
+            allowed=f"127.0.0.1:{port},127.0.0.1:{closed}",
             hosts=HOSTS,
             tripwire=tripwire,
         )
@@ -148,6 +161,11 @@ def test_sources_without_allow_private_never_reach_loopback(crawl: GuardCrawl) -
     ]
     assert reason == "blocked-address" and "resolves to 127.0.0.1" in detail
     assert [v[0] for v in crawl.errors("literal-loopback").values()] == ["blocked-address"]
+
+
+def test_unknown_host_and_closed_port_have_their_reasons(crawl: GuardCrawl) -> None:
+    assert [v[0] for v in crawl.errors("no-such-host").values()] == ["dns"]
+    assert [v[0] for v in crawl.errors("closed-port").values()] == ["connection-refused"]
 
 
 def test_nothing_but_public_addresses_got_past_the_guard(crawl: GuardCrawl) -> None:
