@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.story_features import (
     MIN_SHINGLES,
@@ -26,6 +25,9 @@ from monitor.story_features import (
     jaccard_estimate,
     title_similarity,
 )
+from monitor.story_settings import StoriesSettings
+
+__all__ = ["Candidate", "StoriesSettings", "StoryIndex", "Verdict", "same_story"]
 
 LSH_BANDS = 16
 LSH_ROWS = NUM_PERM // LSH_BANDS
@@ -39,68 +41,6 @@ _BAND_MIX = np.array(
     dtype=np.uint64,
 )[:LSH_ROWS]
 _BAND_SALT = np.arange(LSH_BANDS, dtype=np.uint64) * np.uint64(0xFF51AFD7ED558CCD)
-
-
-class StoriesSettings(BaseModel):
-    """`[stories]` in newsmon.toml. The defaults were tuned on tests/data/stories/pairs.jsonl
-    (see docs/relevance.md, "Story clustering")."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    window_days: float = Field(
-        30, gt=0, description="How far back a new article is compared (days of first_seen)."
-    )
-    copy_jaccard: float = Field(
-        0.5,
-        ge=0,
-        le=1,
-        description="Estimated 3-word-shingle Jaccard from which two texts are copies of one "
-        "another (syndication, other boilerplate, an edited paragraph), whatever their dates.",
-    )
-    rewrite_overlap: float = Field(
-        0.2,
-        ge=0,
-        le=1,
-        description="Share of rare-feature weight (names, places, figures, long words; weighted by "
-        "rarity) that a rewrite must share with an article of the story, relative to the "
-        "article with fewer such features.",
-    )
-    rewrite_min_shared: int = Field(
-        5, ge=1, description="Rare features a rewrite must share, at least."
-    )
-    title_similarity: float = Field(
-        0.4,
-        ge=0,
-        le=1,
-        description="Title word Jaccard from which a rewrite needs only `title_min_shared` "
-        "rare features in common.",
-    )
-    title_min_shared: int = Field(
-        2, ge=1, description="Rare features a rewrite with a similar title must share."
-    )
-    rewrite_gap_days: float = Field(
-        4,
-        ge=0,
-        description="Rewrites are linked only if published (or seen) at most this many days "
-        "apart; copies are linked across the whole window.",
-    )
-    rare_max_share: float = Field(
-        0.01,
-        gt=0,
-        le=1,
-        description="A feature in more than this share of the window's independent texts "
-        "(articles that are not near-copies of another; and in more "
-        "than `rare_min_docs`) is common: it neither finds nor weighs candidates.",
-    )
-    rare_min_docs: int = Field(
-        10, ge=1, description="Independent texts up to which a feature is always rare."
-    )
-    idf_floor_docs: int = Field(
-        1000,
-        ge=1,
-        description="Rarity is computed as if the window held at least this many texts, "
-        "so that a fresh database does not treat every name as unique.",
-    )
 
 
 @dataclass(frozen=True, slots=True)
