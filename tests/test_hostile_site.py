@@ -165,6 +165,15 @@ def _feeds(base: str, secret: Path) -> dict[str, hostile.Route]:
             hostile.rss(xxe_items, prolog=hostile.xxe_prolog(f"{base}/h/xxe-probe")), xml
         ),
         "/h/xxe-sitemap.xml": hostile.body(urlset, xml),
+        "/h/lol-sitemap.xml": hostile.body(
+            (
+                '<?xml version="1.0"?>\n'
+                + hostile.BILLION_LAUGHS.replace("rss", "urlset")
+                + '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                "<url><loc>http://example.org/&lol9;</loc></url></urlset>"
+            ).encode(),
+            xml,
+        ),
         "/h/huge.xml": hostile.body(hostile.huge_feed(base, 100_000), xml),
         "/h/bomb-feed.xml": hostile.gzip_encoded(hostile.gzip_bomb(), xml),
         "/h/sitemap.xml.gz": hostile.body(hostile.gzip_file(200), "application/x-gzip"),
@@ -179,6 +188,7 @@ FEED_CASES = {
     "xxe-feed": ("/h/xxe.xml", "unsafe-xml"),
     "xxe-net-feed": ("/h/xxe-net.xml", "unsafe-xml"),
     "xxe-sitemap": ("/h/xxe-sitemap.xml", "unsafe-xml"),
+    "lol-sitemap": ("/h/lol-sitemap.xml", "unsafe-xml"),
     "bomb-feed": ("/h/bomb-feed.xml", "too-large"),
     "gz-sitemap": ("/h/sitemap.xml.gz", "too-large"),
     "slow-feed": ("/h/slow-feed.xml", "timeout"),
@@ -190,7 +200,11 @@ def _sources(base: str) -> str:
     out = [f'[[source]]\nname = "pages"\nurl = "{base}/h/feed.xml"\nallow_private = true\n']
     out.append(f'[[source]]\nname = "huge-feed"\nurl = "{base}/h/huge.xml"\nallow_private = true\n')
     for name, (path, _) in FEED_CASES.items():
-        out.append(f'[[source]]\nname = "{name}"\nurl = "{base}{path}"\nallow_private = true\n')
+        kind = "sitemap" if "sitemap" in name else "feed"
+        out.append(
+            f'[[source]]\nname = "{name}"\nkind = "{kind}"\nurl = "{base}{path}"\n'
+            "allow_private = true\n"
+        )
     return "\n".join(out)
 
 
