@@ -32,6 +32,8 @@ from monitor.story_features import (
     SIGNATURE_VERSION,
     StorySignature,
     densify,
+    feature_hash,
+    pack,
     shingle_bins,
     signature,
     strong_features,
@@ -47,7 +49,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÀ-Ý0-9\"“])")
 class Sentence:
     text: str
     bins: np.ndarray
-    features: tuple[str, ...]
+    features: tuple[int, ...]
 
 
 def load_sentences(limit_pages: int | None = None) -> list[str]:
@@ -70,7 +72,8 @@ def prepare(sentences: list[str]) -> list[Sentence]:
     out = []
     for s in sentences:
         toks = tokens(s)
-        out.append(Sentence(s, shingle_bins([t.lower() for t in toks]), strong_features(toks)))
+        feats = tuple(feature_hash(f) for f in strong_features(toks))
+        out.append(Sentence(s, shingle_bins([t.lower() for t in toks]), feats))
     return out
 
 
@@ -97,15 +100,15 @@ class Generator:
     def fast_signature(self, ids: list[int], at: datetime) -> StorySignature:
         parts = [self.pool[i] for i in ids]
         bins = np.minimum.reduce([p.bins for p in parts])
-        feats: dict[str, None] = {}
+        feats: dict[int, None] = {}
         for p in parts:
             feats.update(dict.fromkeys(p.features))
         title = parts[0].text[:80]
         return StorySignature(
             minhash=densify(bins),
             shingles=sum(len(p.text) // 6 for p in parts),
-            features=tuple(list(feats)[:MAX_FEATURES]),
-            title=title_words(title),
+            features=np.array(list(feats)[:MAX_FEATURES], dtype="<u8").tobytes(),
+            title=pack(title_words(title)),
             published=at,
             seen=at,
         )
@@ -197,8 +200,11 @@ def rebuild_bench(index: StoryIndex, count: int) -> float:
                             "version": SIGNATURE_VERSION,
                             "shingles": e.sig.shingles,
                             "minhash": e.sig.minhash,
-                            "features": "\n".join(e.sig.features),
-                            "title_words": "\n".join(e.sig.title),
+                            "features": "",
+                            "title_words": "",
+                            "feature_hashes": e.sig.features,
+                            "title_hashes": e.sig.title,
+                            "near_copy": not e.independent,
                         }
                         for aid, e in chunk
                     ],

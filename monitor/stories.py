@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
 from monitor.story_features import (
     MIN_SHINGLES,
     NUM_PERM,
     StorySignature,
+    feature_hash,
     jaccard_estimate,
     title_similarity,
 )
@@ -60,10 +62,12 @@ class Candidate:
 
 @dataclass(slots=True)
 class _Entry:
+    """One indexed article. Its band keys are not kept (16 big ints per article): they
+    are recomputed from the MinHash on removal."""
+
     sig: StorySignature
     story_id: int
     at: datetime
-    keys: list[int]
     independent: bool
 
 
@@ -82,10 +86,16 @@ def band_keys_many(sigs: list[StorySignature]) -> list[list[int]]:
     """band_keys of many signatures in one numpy pass (index rebuilds)."""
     if not sigs:
         return []
-    rows = np.frombuffer(b"".join(s.minhash for s in sigs), dtype="<u4").astype(np.uint64)
-    rows = rows.reshape(len(sigs), LSH_BANDS, LSH_ROWS)
-    keys: list[list[int]] = ((rows * _BAND_MIX).sum(axis=2) ^ _BAND_SALT).tolist()
+    keys = band_key_matrix(b"".join(s.minhash for s in sigs), len(sigs)).tolist()
     return [k if s.shingles >= MIN_SHINGLES else [] for s, k in zip(sigs, keys, strict=True)]
+
+
+def band_key_matrix(minhashes: bytes, count: int) -> npt.NDArray[np.uint64]:
+    """(count, LSH_BANDS) band keys of ``count`` concatenated MinHashes, in one numpy pass."""
+    rows = np.frombuffer(minhashes, dtype="<u4").astype(np.uint64)
+    rows = rows.reshape(count, LSH_BANDS, LSH_ROWS)
+    keys: npt.NDArray[np.uint64] = (rows * _BAND_MIX).sum(axis=2) ^ _BAND_SALT
+    return keys
 
 
 class StoryIndex:
@@ -99,18 +109,23 @@ class StoryIndex:
 
     Posting lists are append-only and cleaned lazily: removed ids are skipped when read
     and swept out once as many have been removed as are indexed, so expiry costs
-    amortised O(features) per article.
+    amortised O(features) per article. A list is never read once it holds more than
+    MAX_POSTINGS ids, so it keeps at most the newest MAX_POSTINGS + 1 live ones (trimmed
+    when it reaches twice that): memory per feature is bounded whatever the window. As
+    articles expire oldest first, a trimmed list that falls back under the cap still
+    holds every live id of its feature.
     """
 
     def __init__(self, settings: StoriesSettings) -> None:
         self.settings = settings
         self._entries: dict[int, _Entry] = {}
         self._buckets: dict[int, int | list[int]] = {}
-        self._postings: dict[str, list[int]] = {}
+        self._postings: dict[int, list[int]] = {}
         self._stale = 0  # removed articles still listed in postings
-        self._df: Counter[str] = Counter()  # independent texts holding a feature (rarity)
+        self._df: Counter[int] = Counter()  # independent texts holding a feature (rarity)
         self._independent = 0
         self._members: dict[int, list[int]] = {}  # story -> its indexed articles
+        self._counts: dict[int, Counter[int]] = {}  # story_counts cache, dropped on change
         self._expiry: list[tuple[datetime, int]] = []
 
     def __len__(self) -> int:
@@ -140,21 +155,30 @@ class StoryIndex:
         floor = min(float(self.settings.rare_min_docs), 2 + n / 4)
         return max(floor, self.settings.rare_max_share * n)
 
-    def weight(self, feature: str, own: Counter[str] | None = None) -> float:
+    def weight(self, feature: str | int, own: Counter[int] | None = None) -> float:
         """Inverse frequency of a feature among the window's independent texts; 0 if common.
 
-        ``own``: feature counts of the story being compared with, left out of the
-        frequency, so that a story retold many times keeps its own names rare.
+        ``feature``: a name ("w:kursk") or its feature_hash. ``own``: feature counts of
+        the story being compared with, left out of the frequency, so that a story retold
+        many times keeps its own names rare.
         """
-        return self.weights((feature,), own).get(feature, 0.0)
+        fid = feature_hash(feature) if isinstance(feature, str) else feature
+        return self.weights([fid], own).get(fid, 0.0)
 
-    def story_counts(self, story_id: int) -> Counter[str]:
-        """How many independent texts of a story hold each feature (up to 64 members)."""
-        counts: Counter[str] = Counter()
-        for aid in self._members.get(story_id, ())[:64]:
-            entry = self._entries.get(aid)
-            if entry is not None and entry.independent:
-                counts.update(entry.sig.features)
+    def story_counts(self, story_id: int) -> Counter[int]:
+        """How many independent texts of a story hold each feature (up to 64 members).
+
+        Cached per story until one of its members changes: a query verifies several
+        candidates of one story, and a big story's 64 members are costly to count.
+        """
+        counts = self._counts.get(story_id)
+        if counts is None:
+            counts = Counter()
+            for aid in self._members.get(story_id, ())[:64]:
+                entry = self._entries.get(aid)
+                if entry is not None and entry.independent:
+                    counts.update(entry.sig.feature_ids())
+            self._counts[story_id] = counts
         return counts
 
     # -- updates ----------------------------------------------------------------------
@@ -185,18 +209,23 @@ class StoryIndex:
         sig: StorySignature,
         at: datetime,
         keys: list[int] | None = None,
-    ) -> None:
+        independent: bool | None = None,
+    ) -> bool:
         """Index an article (replacing an earlier entry of the same id).
 
-        ``keys``: its band_keys when already computed (band_keys_many, for rebuilds).
+        ``keys``: its band_keys when already computed (band_key_matrix, for rebuilds).
+        ``independent``: whether it is not a near-copy of an earlier article, when known
+        (persisted with the signature, so that a rebuild skips the check). Returns it.
         """
         if article_id in self._entries:
             self.remove(article_id)
         if keys is None:
             keys = band_keys(sig)
-        independent = not self._is_copy(sig, keys)
-        self._entries[article_id] = _Entry(sig, story_id, at, keys, independent)
+        if independent is None:
+            independent = not self._is_copy(sig, keys)
+        self._entries[article_id] = _Entry(sig, story_id, at, independent)
         self._members.setdefault(story_id, []).append(article_id)
+        self._counts.pop(story_id, None)
         for key in keys:
             held = self._buckets.get(key)
             if held is None:
@@ -206,28 +235,39 @@ class StoryIndex:
             else:
                 self._buckets[key] = [held, article_id]
         postings = self._postings
-        for f in sig.features:
+        features = sig.feature_ids()
+        cap = 2 * MAX_POSTINGS
+        for f in features:
             plist = postings.get(f)
             if plist is None:
                 postings[f] = [article_id]
             else:
                 plist.append(article_id)
+                if len(plist) > cap:
+                    self._trim(f, plist)
         if independent:
             self._independent += 1
-            self._df.update(sig.features)
+            self._df.update(features)
         heapq.heappush(self._expiry, (at, article_id))
+        return independent
+
+    def _trim(self, feature: int, plist: list[int]) -> None:
+        """Keep the newest MAX_POSTINGS + 1 live ids of a full posting list."""
+        entries = self._entries
+        self._postings[feature] = [a for a in plist if a in entries][-(MAX_POSTINGS + 1) :]
 
     def remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
         if entry is None:
             return
         members = self._members.get(entry.story_id)
+        self._counts.pop(entry.story_id, None)
         if members is not None:
             if article_id in members:
                 members.remove(article_id)
             if not members:
                 del self._members[entry.story_id]
-        for key in entry.keys:
+        for key in band_keys(entry.sig):
             held = self._buckets.get(key)
             if isinstance(held, list):
                 if article_id in held:
@@ -238,10 +278,13 @@ class StoryIndex:
                 del self._buckets[key]
         if entry.independent:
             self._independent -= 1
-            self._df.subtract(entry.sig.features)
-            for f in entry.sig.features:
-                if self._df[f] <= 0:
-                    del self._df[f]
+            df = self._df
+            for f in entry.sig.feature_ids():
+                n = df[f] - 1
+                if n > 0:
+                    df[f] = n
+                else:
+                    del df[f]
         self._stale += 1
         if self._stale > max(1000, len(self._entries)):
             self._sweep()
@@ -260,6 +303,8 @@ class StoryIndex:
     def set_story(self, article_id: int, story_id: int) -> None:
         entry = self._entries.get(article_id)
         if entry is not None and entry.story_id != story_id:
+            self._counts.pop(entry.story_id, None)
+            self._counts.pop(story_id, None)
             self._members[entry.story_id].remove(article_id)
             if not self._members[entry.story_id]:
                 del self._members[entry.story_id]
@@ -293,7 +338,8 @@ class StoryIndex:
         """
         found = self._lsh_hits(band_keys(sig))
         common = self._common_df()
-        known = sorted((df, f) for f in sig.features if 0 < (df := self._df.get(f, 0)) <= common)
+        df_get = self._df.get
+        known = sorted((df, f) for f in sig.feature_ids() if 0 < (df := df_get(f, 0)) <= common)
         hits: Counter[int] = Counter()
         for _, f in known[:LOOKUP_FEATURES]:
             plist = self._postings.get(f, ())
@@ -305,9 +351,7 @@ class StoryIndex:
         out.extend(a for a in ranked[:MAX_VERIFY] if a in self._entries)
         return out
 
-    def weights(
-        self, features: tuple[str, ...], own: Counter[str] | None = None
-    ) -> dict[str, float]:
+    def weights(self, features: list[int], own: Counter[int] | None = None) -> dict[int, float]:
         """Rare features of one side with their weights (common ones left out)."""
         df_get = self._df.get
         common = self._common_df()
@@ -337,7 +381,7 @@ class StoryIndex:
             if sid in best and best[sid].verdict.reason == "copy":
                 continue
             own = self.story_counts(sid)
-            mine = self.weights(sig.features, own)
+            mine = self.weights(sig.feature_ids(), own)
             verdict = same_story(sig, entry.sig, self, mine, own)
             if not verdict.same:
                 continue
@@ -353,8 +397,8 @@ class StoryIndex:
         sig: StorySignature,
         story_id: int,
         matched: int,
-        mine: dict[str, float],
-        own: Counter[str],
+        mine: dict[int, float],
+        own: Counter[int],
     ) -> bool:
         others = [a for a in self._members.get(story_id, ()) if a != matched][:MAJORITY_CHECK]
         if not others:
@@ -383,8 +427,8 @@ def same_story(
     a: StorySignature,
     b: StorySignature,
     index: StoryIndex,
-    weights_a: dict[str, float] | None = None,
-    own: Counter[str] | None = None,
+    weights_a: dict[int, float] | None = None,
+    own: Counter[int] | None = None,
 ) -> Verdict:
     """Decide whether ``a`` and ``b`` tell the same story.
 
@@ -405,8 +449,8 @@ def same_story(
     gap = _gap_days(a, b)
     if gap is not None and gap > s.rewrite_gap_days:
         return Verdict(False, jac, "")
-    wa = index.weights(a.features, own) if weights_a is None else weights_a
-    wb = index.weights(b.features, own)
+    wa = index.weights(a.feature_ids(), own) if weights_a is None else weights_a
+    wb = index.weights(b.feature_ids(), own)
     if not wa or not wb:
         return Verdict(False, jac, "")
     shared = wa.keys() & wb.keys()

@@ -11,14 +11,19 @@ Two kinds of evidence say that two articles tell one story:
 The MinHash is hand-rolled with numpy (multiply-shift hashing of 32-bit shingle hashes)
 rather than datasketch's because it is ~5x faster per document and its 256-byte value
 is what gets persisted; the estimate is the same (share of equal minima).
+
+Features and title words are kept as packed 64-bit hashes (:func:`feature_hash`): 8
+bytes each, decoded with one ``numpy.frombuffer`` when the index is rebuilt, with no
+per-feature Python object in the window's memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-import sys
 import unicodedata
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +32,11 @@ import numpy.typing as npt
 
 NUM_PERM = 64
 SHINGLE = 3
-#: Signature layout version: stored with each row; a change means `newsmon restory`.
-SIGNATURE_VERSION = 1
+#: Signature layout version, stored with each row. 2: features and title words packed
+#: as 64-bit hashes. Rows of LOADABLE_VERSIONS are read (version 1 rows are converted on
+#: load); any other version needs `newsmon restory`.
+SIGNATURE_VERSION = 2
+LOADABLE_VERSIONS = frozenset({1, 2})
 MAX_FEATURES = 64
 LONG_WORD = 6
 MIN_SHINGLES = 8
@@ -75,16 +83,32 @@ class StorySignature:
     """NUM_PERM little-endian uint32 minima of the shingle hashes."""
     shingles: int
     """Number of distinct shingles: below MIN_SHINGLES the MinHash says nothing."""
-    features: tuple[str, ...]
-    """Rare-feature candidates: "n:13000" (figures), "w:kursk" (capitalised words) and
-    "l:sappers" (lower-case words of LONG_WORD+ letters)."""
-    title: tuple[str, ...]
-    """Lower-cased title words of 3+ letters, for title similarity."""
+    features: bytes
+    """Packed little-endian uint64 :func:`feature_hash` of the rare-feature candidates
+    (:func:`strong_features`: "n:13000", "w:kursk", "l:sappers"), in order of first use."""
+    title: bytes
+    """Packed uint64 hashes of the distinct lower-cased title words of 3+ letters."""
     published: datetime | None = None
     seen: datetime | None = None
 
     def minhash_array(self) -> npt.NDArray[np.uint32]:
         return np.frombuffer(self.minhash, dtype="<u4")
+
+    def feature_ids(self) -> list[int]:
+        return np.frombuffer(self.features, dtype="<u8").tolist()  # type: ignore[no-any-return]
+
+    def title_ids(self) -> set[int]:
+        return set(np.frombuffer(self.title, dtype="<u8").tolist())
+
+
+def feature_hash(name: str) -> int:
+    """Stable 64-bit hash of a feature name (the same in every process and version)."""
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def pack(names: Iterable[str]) -> bytes:
+    """Feature names -> packed little-endian uint64 hashes (what rows and the index hold)."""
+    return np.array([feature_hash(n) for n in names], dtype="<u8").tobytes()
 
 
 def normalise(text: str) -> str:
@@ -194,7 +218,7 @@ def strong_features(toks: list[str]) -> tuple[str, ...]:
             found.setdefault("l:" + tok.lower(), None)
         if len(found) >= MAX_FEATURES:
             break
-    return tuple(sys.intern(f) for f in found)
+    return tuple(found)
 
 
 def title_words(title: str) -> tuple[str, ...]:
@@ -211,8 +235,8 @@ def signature(
     return StorySignature(
         minhash=mh,
         shingles=count,
-        features=strong_features(title_toks + body_toks),
-        title=title_words(title),
+        features=pack(strong_features(title_toks + body_toks)),
+        title=pack(title_words(title)),
         published=published,
         seen=seen,
     )
@@ -228,5 +252,5 @@ def jaccard_estimate(a: StorySignature, b: StorySignature) -> float:
 def title_similarity(a: StorySignature, b: StorySignature) -> float:
     if not a.title or not b.title:
         return 0.0
-    sa, sb = set(a.title), set(b.title)
+    sa, sb = a.title_ids(), b.title_ids()
     return len(sa & sb) / len(sa | sb)

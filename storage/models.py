@@ -228,8 +228,16 @@ class ArticleSignature(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     shingles: Mapped[int] = mapped_column(Integer, default=0)
     minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    # Version 1 rows: newline-joined names. Version 2 rows leave them empty and keep
+    # packed little-endian uint64 hashes instead (8 bytes a feature, decoded in one
+    # numpy call when the index is rebuilt).
     features: Mapped[str] = mapped_column(Text, default="")
     title_words: Mapped[str] = mapped_column(Text, default="")
+    feature_hashes: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    title_hashes: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    near_copy: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    """A near-copy of an article indexed before it (adds nothing to feature rarity);
+    None when unknown (version 1 rows): the rebuild then checks."""
 
 
 class AlertEvent(Base):

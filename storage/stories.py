@@ -7,8 +7,7 @@ commits.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,22 +17,29 @@ from sqlalchemy.orm import Session
 from storage.models import Article, ArticleSignature, Match, Story, UTCDateTime
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureRow:
-    article_id: int
-    story_id: int | None
-    seen: datetime
-    published: datetime | None
-    version: int
-    shingles: int
-    minhash: bytes
-    features: tuple[str, ...]
-    title_words: tuple[str, ...]
+@dataclass(slots=True)
+class SignatureBatch:
+    """Signatures as columns (one list per field): a rebuild makes no object per row.
 
+    ``feature_hashes``/``title_hashes`` are packed little-endian uint64 (version 2 rows);
+    version 1 rows have None there and newline-joined names in ``features``/``title_words``.
+    """
 
-def _split(value: str) -> tuple[str, ...]:
-    """Features are few distinct strings shared by many rows: intern them (memory, speed)."""
-    return tuple(map(sys.intern, value.split("\n"))) if value else ()
+    article_ids: list[int]
+    story_ids: list[int | None]
+    seen: list[datetime]
+    published: list[datetime | None]
+    versions: list[int]
+    shingles: list[int]
+    minhashes: list[bytes]
+    feature_hashes: list[bytes | None]
+    title_hashes: list[bytes | None]
+    near_copy: list[bool | None]
+    features: list[str]
+    title_words: list[str]
+
+    def __len__(self) -> int:
+        return len(self.article_ids)
 
 
 def save_signature(
@@ -45,8 +51,9 @@ def save_signature(
     version: int,
     shingles: int,
     minhash: bytes,
-    features: Sequence[str],
-    title_words: Sequence[str],
+    feature_hashes: bytes,
+    title_hashes: bytes,
+    near_copy: bool,
 ) -> None:
     """Insert one signature (a Core insert: no ORM unit-of-work cost per article)."""
     session.execute(
@@ -57,18 +64,25 @@ def save_signature(
             version=version,
             shingles=shingles,
             minhash=minhash,
-            features="\n".join(features),
-            title_words="\n".join(title_words),
+            features="",
+            title_words="",
+            feature_hashes=feature_hashes,
+            title_hashes=title_hashes,
+            near_copy=near_copy,
         )
     )
 
 
-_LOAD_SQL = text(
+_LOAD_SQL = (
     "SELECT s.article_id, a.story_id, s.seen, s.published, s.version, s.shingles,"
-    " s.minhash, s.features, s.title_words"
+    " s.minhash, s.feature_hashes, s.title_hashes, s.near_copy, s.features, s.title_words"
     " FROM story_signatures s JOIN articles a ON a.id = s.article_id"
-    " WHERE s.seen >= :since ORDER BY s.seen, s.article_id"
-).bindparams(bindparam("since", type_=UTCDateTime()))
+    " WHERE s.seen >= :since{until} ORDER BY s.seen, s.article_id"
+)
+_LOAD = text(_LOAD_SQL.format(until="")).bindparams(bindparam("since", type_=UTCDateTime()))
+_LOAD_UNTIL = text(_LOAD_SQL.format(until=" AND s.seen < :until")).bindparams(
+    bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime())
+)
 
 
 def _as_utc(value: datetime | str | None) -> datetime | None:
@@ -80,28 +94,48 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _blob(value: bytes | memoryview | None) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _flag(value: bool | int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def load_signatures(
-    session: Session, since: datetime, *, batch: int = 5000
-) -> Iterator[SignatureRow]:
-    """Signatures seen at or after ``since`` with their article's current story, in time order.
+    session: Session, since: datetime, until: datetime | None = None, *, batch: int = 5000
+) -> Iterator[SignatureBatch]:
+    """Signatures seen in [since, until) with their article's current story, in time order,
+    ``batch`` rows at a time.
 
     Raw SQL without per-column type processing: rebuilding 100k rows is on the start-up
     path of every crawler process, and the ORM's row processing was half of it.
     """
-    result = session.execute(_LOAD_SQL.execution_options(yield_per=batch), {"since": since})
-    for row in result:
-        seen = _as_utc(row[2])
-        assert seen is not None
-        yield SignatureRow(
-            article_id=row[0],
-            story_id=row[1],
-            seen=seen,
-            published=_as_utc(row[3]),
-            version=row[4],
-            shingles=row[5],
-            minhash=bytes(row[6]),
-            features=_split(row[7]),
-            title_words=_split(row[8]),
+    stmt, params = (
+        (_LOAD, {"since": since})
+        if until is None
+        else (
+            _LOAD_UNTIL,
+            {"since": since, "until": until},
+        )
+    )
+    result = session.execute(stmt.execution_options(yield_per=batch), params)
+    for rows in result.partitions(batch):
+        cols = list(zip(*rows, strict=True))
+        seen = [_as_utc(v) for v in cols[2]]
+        yield SignatureBatch(
+            article_ids=list(cols[0]),
+            story_ids=list(cols[1]),
+            seen=[v for v in seen if v is not None],
+            published=[_as_utc(v) for v in cols[3]],
+            versions=list(cols[4]),
+            shingles=list(cols[5]),
+            minhashes=[bytes(v) for v in cols[6]],
+            feature_hashes=[_blob(v) for v in cols[7]],
+            title_hashes=[_blob(v) for v in cols[8]],
+            near_copy=[_flag(v) for v in cols[9]],
+            features=list(cols[10]),
+            title_words=list(cols[11]),
         )
 
 

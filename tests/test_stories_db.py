@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.commands.base import CommandContext
 from monitor.commands.stories import register, run_restory, run_stories
 from monitor.stories import StoriesSettings
 from monitor.story_assign import StoryAssigner, restory
+from monitor.story_features import pack, signature, strong_features, title_words, tokens
 from storage.engine import open_database, session_factory
 from storage.models import Article, ArticleSignature, Story
 from storage.stories import list_stories
@@ -175,6 +176,53 @@ def test_restart_rebuilds_index_from_database(sessions: sessionmaker[Session]) -
             session, "https://b.example/2", "Fish again", copy_of_seafood(), T0 + timedelta(days=1)
         )
         assert second.assign(session, b) == story_id
+        c = add_article(
+            session, "https://c.example/3", "Rewrite", SEAFOOD_REWRITE, T0 + timedelta(days=1)
+        )
+        assert second.assign(session, c) == story_id
+        session.commit()
+
+
+def test_restart_reads_version_1_rows_and_keeps_near_copy_flags(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Rows written before packed hashes (names, no flag) still rebuild the index."""
+    with sessions() as session:
+        first = StoryAssigner(session, StoriesSettings(), Clock(T0))
+    seed_background(sessions, first)
+    with sessions() as session:
+        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0)
+        story_id = first.assign(session, a)
+        b = add_article(session, "https://b.example/2", "Fish", copy_of_seafood(), T0)
+        assert first.assign(session, b) == story_id
+        session.commit()
+        rows = session.execute(
+            select(ArticleSignature.article_id, ArticleSignature.near_copy).where(
+                ArticleSignature.article_id.in_([a.id, b.id])
+            )
+        )
+        flags = {aid: flag for aid, flag in rows}
+        assert flags == {a.id: False, b.id: True}
+        # Turn the original into a version 1 row: names instead of hashes, no flag.
+        title = signature("Fish plants", SEAFOOD)
+        assert title.features == pack(strong_features(tokens("Fish plants " + SEAFOOD)))
+        session.execute(
+            update(ArticleSignature)
+            .where(ArticleSignature.article_id == a.id)
+            .values(
+                version=1,
+                features="\n".join(strong_features(tokens("Fish plants") + tokens(SEAFOOD))),
+                title_words="\n".join(title_words("Fish plants")),
+                feature_hashes=None,
+                title_hashes=None,
+                near_copy=None,
+            )
+        )
+        session.commit()
+    with sessions() as session:
+        second = StoryAssigner(session, StoriesSettings(), Clock(T0 + timedelta(days=1)))
+        assert second.loaded == 32
+        assert second.index.independent == 31  # the copy's flag was read, not recomputed
         c = add_article(
             session, "https://c.example/3", "Rewrite", SEAFOOD_REWRITE, T0 + timedelta(days=1)
         )
