@@ -44,6 +44,7 @@ POSITIVE = {
         "Prosecutors say the laptop farm let overseas operatives land remote jobs",
         "Mansudae Overseas Projects built statues and monuments across Africa",
         "Pyongyang earns money as North Korean developers pose as freelancers",
+        "Giant North Korean statues keep appearing in Africa despite sanctions",
     ],
     "ko": [
         "북한 노동자들이 유학비자로 러시아 건설 현장에 파견됐다",
@@ -54,6 +55,7 @@ POSITIVE = {
         "북, ‘달러벌이 노동자’ 중동에 해외 파견",
         "블라디보스토크 식당에서 일하는 북한 여성 종업원들",
         "노동자 수천 명을 해외로 파견해 외화를 버는 북한",
+        "북한, 러시아에 건설 인력 수천 명 파견",
     ],
     "ru": [
         "Северокорейские рабочие прибыли в Россию по учебным визам",
@@ -90,6 +92,7 @@ POSITIVE = {
         "Tausende Nordkoreaner arbeiten als Leiharbeiter in polnischen Werften",
         "In Polen schuften Nordkoreaner unter sklavenähnlichen Bedingungen",
         "Nordkoreanische IT-Fachkräfte arbeiten mit falschen Identitäten für US-Firmen",
+        "Russland wirbt Fachkräfte aus Nordkorea für den Wohnungsbau an",
     ],
     "fr": [
         "Des travailleurs nord-coréens envoyés en Russie avec des visas d'étudiant",
@@ -98,6 +101,7 @@ POSITIVE = {
         "Des informaticiens nord-coréens recrutés en télétravail sous une fausse identité",
         "Des entreprises américaines embauchent par erreur des développeurs nord-coréens",
         "Des Nord-Coréens envoyés à l'étranger travaillent comme esclaves",
+        "Les salariés nord-coréens reversent leur paie au régime",
     ],
     "uk": [
         "Північнокорейські робітники працюють на будівництвах у Росії",
@@ -106,15 +110,18 @@ POSITIVE = {
         "Amazon заблокував 1800 шукачів роботи з КНДР",
         "Північнокорейці працюють на будівництвах у Росії",
         "КНДР відправляє своїх громадян на заробітки до Росії",
+        "Трудові мігранти з КНДР замінюють росіян на будовах",
     ],
     "bg": [
         "Севернокорейски работници пристигат в Русия със студентски визи",
         "Севернокорейски IT персонал работи тайно за фирми по света",
+        "Русия внася работна сила от Северна Корея",
     ],
     "pl": [
         "Robotnicy z Korei Północnej pracowali w polskich stoczniach",
         "Północnokoreańscy robotnicy w Polsce: praca przymusowa",
         "Północnokoreańczycy pracują w polskich stoczniach",
+        "Praca niewolnicza obywateli Korei Północnej w Rosji",
     ],
     "is": ["Norðurkóreskir verkamenn sendir til Rússlands"],
 }
@@ -135,6 +142,7 @@ NEAR_MISS = {
         "Russia and North Korea are working on closer military ties",
         "North Korean workers were mobilised into a shock brigade to build Pyongyang flats",
         "Kim Jong Un spoke at the Mansudae Assembly Hall",
+        "Kim Jong Un unveiled a bronze statue of his father in Pyongyang",
         "North Korean soldiers died in Kursk, which Russia vows to rebuild",
     ],
     "ko": [
@@ -148,6 +156,7 @@ NEAR_MISS = {
         "북한, 노력동원으로 주민들에게 외화벌이 강요",
         "개성공단 북한 근로자 임금 인상 요구",
         "북한 해커, 개발자 노려 가짜 채용 면접",
+        "경북 인력 파견 업체 단속, 해외 취업 사기 주의",
     ],
     "ru": [
         "Северокорейские военные воюют в Курской области",
