@@ -145,7 +145,11 @@ class RunRecorder:
             "elapsed_time_seconds",
             "memusage/max",
         )
-        stats: dict[str, Any] = {k: v for k, v in self.stats.get_stats().items() if k in keep}
+        stats: dict[str, Any] = {
+            k: v
+            for k, v in self.stats.get_stats().items()
+            if (k in keep or k.startswith("newsmon/")) and isinstance(v, int | float | str)
+        }
         with Session(self.engine) as session, session.begin():
             finish_run(
                 session,
