@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "monitor.commands.run",
     "monitor.commands.alerts",
     "monitor.commands.sources",
+    "monitor.commands.worker",
 )
 NO_CONFIG_COMMANDS = frozenset({"init"})
 

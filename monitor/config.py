@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from monitor.alerts.watchers import AlertsConfig, load_alerts
+from monitor.distributed.settings import DistributedSettings
 from monitor.mailer import SmtpSettings
 from monitor.matching import TopicConfig
 from monitor.schedule_settings import DigestSettings, ScheduleSettings
@@ -97,6 +98,7 @@ class NewsmonSettings(_Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     digest: DigestSettings = DigestSettings()
     smtp: SmtpSettings | None = None
+    distributed: DistributedSettings = DistributedSettings()
 
 
 class SourcesFile(_Strict):

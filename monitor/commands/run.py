@@ -18,6 +18,15 @@ def register(sub: Any) -> None:
         "source group's interval or cron ([schedule] in newsmon.toml); the digest of the "
         "previous day is written at [digest] time. One `newsmon run` per database.",
     )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="enqueue due sources in Redis for `newsmon worker` processes instead of "
+        "crawling here (docs/deployment.md)",
+    )
+    p.add_argument(
+        "--redis", metavar="URL", help="with --distributed: Redis URL ([distributed] redis_url)"
+    )
     p.set_defaults(handler=run_run)
     s = sub.add_parser(
         "status",
@@ -35,6 +44,16 @@ def run_run(args: argparse.Namespace, ctx: CommandContext) -> int:
 
     if not any(s.enabled for s in ctx.config.sources):
         print("newsmon run: no enabled sources in sources.toml", file=ctx.stderr)
+    if args.distributed:
+        from monitor.distributed.settings import missing_extra, resolve_redis_url
+
+        try:
+            from monitor.distributed.runner import run_distributed
+        except ImportError as exc:
+            print(missing_extra("run", exc), file=ctx.stderr)
+            return 1
+        url = resolve_redis_url(args.redis, ctx.config.settings.distributed)
+        return run_distributed(ctx.config, ctx.database_url, url, out=ctx.stderr)
     return run_scheduler(ctx.config, ctx.database_url, out=ctx.stderr)
 
 
