@@ -22,6 +22,7 @@ import numpy.typing as npt
 from monitor.story_features import (
     MIN_SHINGLES,
     NUM_PERM,
+    WORD,
     StorySignature,
     feature_hash,
     jaccard_estimate,
@@ -251,6 +252,55 @@ class StoryIndex:
         heapq.heappush(self._expiry, (at, article_id))
         return independent
 
+    def bulk_load(
+        self,
+        article_ids: list[int],
+        story_ids: list[int],
+        sigs: list[StorySignature],
+        ats: list[datetime],
+        independent: list[bool],
+    ) -> None:
+        """Fill an empty index with rows in time order whose near-copy flags are known.
+
+        The same result as ``add`` row by row, built with numpy sorts and C-level dict
+        construction instead of ~80 dict operations per row: this is the start-up
+        rebuild of every crawler process (100k rows in ~1-2 s instead of ~9).
+        """
+        if self._entries:
+            raise ValueError("bulk_load needs an empty index")
+        n = len(article_ids)
+        if n == 0:
+            return
+        entries = self._entries
+        members = self._members
+        for aid, sid, sig, at, ind in zip(
+            article_ids, story_ids, sigs, ats, independent, strict=True
+        ):
+            entries[aid] = _Entry(sig, sid, at, ind)
+            group = members.get(sid)
+            if group is None:
+                members[sid] = [aid]
+            else:
+                group.append(aid)
+        self._expiry = list(zip(ats, article_ids, strict=True))
+        heapq.heapify(self._expiry)
+        ids = np.asarray(article_ids, dtype=np.int64)
+        # LSH buckets: one key per band of every row long enough to tell.
+        long_enough = np.fromiter((s.shingles >= MIN_SHINGLES for s in sigs), bool, n)
+        keys = band_key_matrix(b"".join(s.minhash for s in sigs), n)[long_enough]
+        key_ids = np.repeat(ids[long_enough], LSH_BANDS)
+        self._buckets = _bucket_dict(keys.ravel(), key_ids)
+        # Postings (newest MAX_POSTINGS + 1 per feature) and rarity (independent rows).
+        counts = np.fromiter((len(s.features) // 8 for s in sigs), np.int64, n)
+        feats = np.frombuffer(b"".join(s.features for s in sigs), dtype="<u8")
+        feat_ids = np.repeat(ids, counts)
+        self._postings = _posting_dict(feats, feat_ids, MAX_POSTINGS + 1)
+        flags = np.asarray(independent, dtype=bool)
+        own = feats[np.repeat(flags, counts)]
+        uniq, df = np.unique(own, return_counts=True)
+        self._df = Counter(dict(zip(uniq.tolist(), df.tolist(), strict=True)))
+        self._independent = int(flags.sum())
+
     def _trim(self, feature: int, plist: list[int]) -> None:
         """Keep the newest MAX_POSTINGS + 1 live ids of a full posting list."""
         entries = self._entries
@@ -357,13 +407,15 @@ class StoryIndex:
         common = self._common_df()
         log_n = math.log(max(self._independent, self.settings.idf_floor_docs) + 1)
         log = math.log
+        word = self.settings.word_weight
         out = {}
         for f in features:
             df = df_get(f, 0)
             if own:
                 df -= own.get(f, 0)
             if df <= common:
-                out[f] = log_n - log(df + 1)
+                w = log_n - log(df + 1)
+                out[f] = w * word if f & 3 == WORD else w
         return out
 
     def query(self, sig: StorySignature) -> list[Candidate]:
@@ -412,6 +464,55 @@ class StoryIndex:
     def best_story(self, sig: StorySignature) -> Candidate | None:
         found = self.query(sig)
         return found[0] if found else None
+
+
+def _groups(
+    keys: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64]
+) -> tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.int64]
+]:
+    """One stable sort of ``keys``: (distinct keys, group starts, group ends, ids in key
+    order, input order kept within a group)."""
+    order = np.argsort(keys, kind="stable")
+    skeys = keys[order]
+    starts = np.flatnonzero(np.r_[True, skeys[1:] != skeys[:-1]])
+    ends = np.r_[starts[1:], skeys.size]
+    return skeys[starts], starts, ends, ids[order]
+
+
+def _bucket_dict(
+    keys: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64]
+) -> dict[int, int | list[int]]:
+    """LSH buckets for bulk_load: a key held by one id maps to the bare id."""
+    if keys.size == 0:
+        return {}
+    uniq, starts, ends, sids = _groups(keys, ids)
+    single = (ends - starts) == 1
+    out: dict[int, int | list[int]] = dict(
+        zip(uniq[single].tolist(), sids[starts[single]].tolist(), strict=True)
+    )
+    multi = ~single
+    ids_list = sids.tolist()
+    for key, a, b in zip(
+        uniq[multi].tolist(), starts[multi].tolist(), ends[multi].tolist(), strict=True
+    ):
+        out[key] = ids_list[a:b]
+    return out
+
+
+def _posting_dict(
+    keys: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64], keep_last: int
+) -> dict[int, list[int]]:
+    """Posting lists for bulk_load, each cut to its last ``keep_last`` ids."""
+    if keys.size == 0:
+        return {}
+    uniq, starts, ends, sids = _groups(keys, ids)
+    starts = np.maximum(starts, ends - keep_last)
+    ids_list = sids.tolist()
+    return {
+        key: ids_list[a:b]
+        for key, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    }
 
 
 def _gap_days(a: StorySignature, b: StorySignature) -> float | None:

@@ -102,8 +102,15 @@ class StorySignature:
 
 
 def feature_hash(name: str) -> int:
-    """Stable 64-bit hash of a feature name (the same in every process and version)."""
-    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
+    """Stable 64-bit hash of a feature name (the same in every process and version); its
+    two low bits are the feature's class (FIGURE, NAME, WORD; from the "n:"/"w:"/"l:"
+    prefix), so that weights need no names."""
+    digest = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
+    return (digest & ~3) | _CLASS.get(name[:1], WORD)
+
+
+def feature_class(feature_id: int) -> int:
+    return feature_id & 3
 
 
 def pack(names: Iterable[str]) -> bytes:
@@ -189,12 +196,75 @@ def minhash(words_: list[str]) -> tuple[bytes, int]:
     return densify(shingle_bins(words_)), max(0, len(words_) - SHINGLE + 1)
 
 
+#: "13 thousand", "1,5 Millionen", "6 mil", "13 тысяч": the figure times the multiplier.
+_MULTIPLIERS = {
+    **dict.fromkeys(["thousand", "tausend", "mille", "mil", "tys", "тысяч", "тысячи"], 1000),
+    **dict.fromkeys(["тысяча", "tysiąc", "tisoč", "þúsund"], 1000),
+    **dict.fromkeys(["million", "millionen", "millions", "millones", "millón", "mio"], 10**6),
+    **dict.fromkeys(["миллиона", "миллионов", "млн", "milijonov", "milljónir"], 10**6),
+    **dict.fromkeys(["billion", "billions", "milliarden", "milliards", "млрд", "bn"], 10**9),
+}
+#: Words that show a text capitalises its nouns (German): there, a capitalised word is
+#: as likely a noun ("Arbeiter", "Bericht") as a name, and is weighed as a plain word.
+_NOUN_CAPS = frozenset(
+    [
+        "der",
+        "die",
+        "das",
+        "und",
+        "nicht",
+        "ist",
+        "sich",
+        "mit",
+        "auf",
+        "für",
+        "den",
+        "dem",
+        "des",
+        "zu",
+    ]
+)
+NOUN_CAPS_SHARE = 0.04
+#: Feature classes, kept in the two low bits of the feature hash so that the index can
+#: weigh them without the names: figures and names are stronger evidence than words.
+FIGURE, NAME, WORD = 0, 1, 2
+_CLASS = {"n": FIGURE, "w": NAME, "l": WORD}
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents: "Shoigú" and "Shoigu", "región" and "region" meet."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _figure_value(tok: str, nxt: str | None) -> str:
+    """A figure with its multiplier word applied ("1.5" "million" -> "1500000")."""
+    mult = _MULTIPLIERS.get(nxt.lower()) if nxt else None
+    if mult is None:
+        return tok
+    try:
+        value = float(tok) * mult
+    except ValueError:
+        return tok
+    return str(round(value))
+
+
+def capitalises_nouns(toks: list[str]) -> bool:
+    """Whether the text is in a language that capitalises its nouns (German)."""
+    if not toks:
+        return False
+    hits = sum(1 for t in toks if t in _NOUN_CAPS)
+    return hits >= 3 and hits >= NOUN_CAPS_SHARE * len(toks)
+
+
 def strong_features(toks: list[str]) -> tuple[str, ...]:
     """Figures, capitalised words and long words in order of first use, deduplicated.
 
     Long lower-case words ("sappers", "deminers", "containers") carry a rewrite's
     distinctive vocabulary; the index's rarity weights silence the common ones
-    ("workers", "government") for the topic at hand.
+    ("workers", "government") for the topic at hand. Figures take their multiplier
+    word ("13 thousand" = "13,000"); words lose case and accents. In a text that
+    capitalises its nouns, capitalised words other than acronyms count as plain words.
 
     Capped at MAX_FEATURES: the lead of an article carries its facts, and a bounded list
     bounds the per-article cost of the index.
@@ -203,19 +273,25 @@ def strong_features(toks: list[str]) -> tuple[str, ...]:
     # A capitalised word also written in lower case in the text ("All", "Another") is a
     # sentence start, not a name.
     lower = {t for t in toks if t[:1].islower()}
-    for tok in toks:
+    nouns = capitalises_nouns(toks)
+    for k, tok in enumerate(toks):
         first = tok[0]
         if first.isdigit():
             digits = tok.replace(".", "")
-            if len(digits) < 2 or (tok.isdigit() and 1900 <= int(tok) <= 2100):
-                continue  # single digits and years say nothing about one story
-            found.setdefault("n:" + tok, None)
+            if len(digits) < 2 and not (k + 1 < len(toks) and toks[k + 1].lower() in _MULTIPLIERS):
+                continue  # single digits say nothing about one story
+            if tok.isdigit() and 1900 <= int(tok) <= 2100:
+                continue  # nor do years
+            found.setdefault(
+                "n:" + _figure_value(tok, toks[k + 1] if k + 1 < len(toks) else None), None
+            )
         elif first.isupper() and len(tok) >= 3:
             low = tok.lower()
             if low not in _NOT_NAMES and low not in lower:
-                found.setdefault("w:" + low, None)
+                kind = "l:" if nouns and not tok.isupper() else "w:"
+                found.setdefault(kind + _fold(tok), None)
         elif len(tok) >= LONG_WORD:
-            found.setdefault("l:" + tok.lower(), None)
+            found.setdefault("l:" + _fold(tok), None)
         if len(found) >= MAX_FEATURES:
             break
     return tuple(found)

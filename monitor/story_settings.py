@@ -29,6 +29,13 @@ class StoriesSettings(BaseModel):
         "rarity) that a rewrite must share with an article of the story, relative to the "
         "article with fewer such features.",
     )
+    word_weight: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Weight of a plain word (a long lower-case word, or a capitalised noun in a "
+        "language that capitalises nouns) relative to a name or a figure of equal rarity.",
+    )
     rewrite_min_shared: int = Field(
         5, ge=1, description="Rare features a rewrite must share, at least."
     )

@@ -145,3 +145,32 @@ def test_signature_is_deterministic_and_self_similar(words: list[str]) -> None:
     assert a == b
     if a.shingles >= 8:
         assert jaccard_estimate(a, b) == 1.0
+
+
+def test_bulk_load_builds_the_same_index_as_adding_row_by_row() -> None:
+    texts = [*background(40), ("Fish", SEAFOOD), ("Fish again", copy_of_seafood())]
+    texts += [("IT", IT_WORKERS), ("Rewrite", SEAFOOD_REWRITE)]
+    sigs = [signature(t, x, T0, T0) for t, x in texts]
+    one = StoryIndex(StoriesSettings())
+    flags = [
+        one.add(i + 1, 100 + i % 7, sig, T0 + timedelta(minutes=i)) for i, sig in enumerate(sigs)
+    ]
+    assert not all(flags)  # the copy is flagged
+    bulk = StoryIndex(StoriesSettings())
+    bulk.bulk_load(
+        [i + 1 for i in range(len(sigs))],
+        [100 + i % 7 for i in range(len(sigs))],
+        sigs,
+        [T0 + timedelta(minutes=i) for i in range(len(sigs))],
+        flags,
+    )
+    assert bulk._buckets == one._buckets
+    assert bulk._postings == one._postings
+    assert +bulk._df == +one._df and bulk.independent == one.independent
+    assert bulk._members == one._members
+    probe = signature("Fish plants", copy_of_seafood(), T0, T0)
+    assert bulk.query(probe) == one.query(probe)
+    assert bulk.expire(T0 + timedelta(minutes=10)) == one.expire(T0 + timedelta(minutes=10)) == 10
+    assert bulk._df == one._df
+    with pytest.raises(ValueError):
+        bulk.bulk_load([1], [1], sigs[:1], [T0], [True])
