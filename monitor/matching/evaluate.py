@@ -60,8 +60,13 @@ class Evaluator:
 
     def near_pairs(self, node: Near) -> list[tuple[Evidence, Evidence]]:
         """Pairs of left/right hits within the node's distance in words."""
-        pairs = []
-        left, right = self.positions(node.left), self.positions(node.right)
+        pairs: list[tuple[Evidence, Evidence]] = []
+        left = self.positions(node.left)
+        if not left:
+            return pairs
+        right = self.positions(node.right)
+        if not right:
+            return pairs
         limit = (node.distance + 1) * _MAX_WORD_CHARS
         for a in left:
             for b in right:
