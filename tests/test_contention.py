@@ -174,7 +174,12 @@ def _check_no_lost_write(site: Site, db: str) -> None:
     engine = create_engine(db)
     with Session(engine) as session:
         articles = list(session.scalars(select(Article)))
-        assert len(articles) == PAGES
+        sources = [
+            (s.run_id, s.links_seen, s.fetched, s.new, s.duplicates, s.errors_by_reason)
+            for s in session.scalars(select(RunSource))
+        ]
+        errors = [(e.reason, e.detail[:200]) for e in session.scalars(select(RunError).limit(5))]
+        assert len(articles) == PAGES, (sources, errors)
         assert len({a.canonical_url for a in articles}) == PAGES
         for article in articles:
             expected = {(m.topic, m.matched) for m in matcher.match(article.title, article.text)}
