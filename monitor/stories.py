@@ -15,6 +15,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -178,7 +179,8 @@ class StoryIndex:
             for aid in self._members.get(story_id, ())[:64]:
                 entry = self._entries.get(aid)
                 if entry is not None and entry.independent:
-                    counts.update(entry.sig.feature_ids())
+                    for f in entry.sig.feature_ids():  # not Counter.update: its ABC check
+                        counts[f] += 1  # costs more than the counting here
             self._counts[story_id] = counts
         return counts
 
@@ -248,7 +250,9 @@ class StoryIndex:
                     self._trim(f, plist)
         if independent:
             self._independent += 1
-            self._df.update(features)
+            df = self._df
+            for f in features:
+                df[f] += 1
         heapq.heappush(self._expiry, (at, article_id))
         return independent
 
@@ -303,8 +307,14 @@ class StoryIndex:
 
     def _trim(self, feature: int, plist: list[int]) -> None:
         """Keep the newest MAX_POSTINGS + 1 live ids of a full posting list."""
+        self._live(feature, plist)
+
+    def _live(self, feature: int, plist: list[int]) -> list[int]:
+        """Drop removed ids from one posting list (keeping its newest MAX_POSTINGS + 1)."""
         entries = self._entries
-        self._postings[feature] = [a for a in plist if a in entries][-(MAX_POSTINGS + 1) :]
+        kept = [a for a in plist if a in entries][-(MAX_POSTINGS + 1) :]
+        self._postings[feature] = kept
+        return kept
 
     def remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
@@ -390,11 +400,14 @@ class StoryIndex:
         common = self._common_df()
         df_get = self._df.get
         known = sorted((df, f) for f in sig.feature_ids() if 0 < (df := df_get(f, 0)) <= common)
-        hits: Counter[int] = Counter()
-        for _, f in known[:LOOKUP_FEATURES]:
-            plist = self._postings.get(f, ())
+        lists = []
+        for df, f in known[:LOOKUP_FEATURES]:
+            plist = self._postings.get(f, [])
+            if len(plist) > MAX_POSTINGS and df <= MAX_POSTINGS and self._stale:
+                plist = self._live(f, plist)  # may be long only with removed ids
             if len(plist) <= MAX_POSTINGS:
-                hits.update(plist)
+                lists.append(plist)
+        hits = Counter(chain.from_iterable(lists))
         need = min(LOOKUP_MIN_HITS, self.settings.rewrite_min_shared)
         ranked = [a for a, n in hits.most_common() if n >= need and a not in found]
         out = [a for a in found if a in self._entries]

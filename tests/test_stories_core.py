@@ -174,3 +174,26 @@ def test_bulk_load_builds_the_same_index_as_adding_row_by_row() -> None:
     assert bulk._df == one._df
     with pytest.raises(ValueError):
         bulk.bulk_load([1], [1], sigs[:1], [T0], [True])
+
+
+def test_posting_lists_stay_bounded_and_keep_their_newest_ids() -> None:
+    """A feature held by many articles keeps only its newest ids; after expiry the
+    survivors are still found through it."""
+    from monitor.stories import MAX_POSTINGS
+    from monitor.story_features import StorySignature, feature_hash, pack
+
+    index = StoryIndex(StoriesSettings(rare_max_share=1.0, rare_min_docs=10**6))
+    n = 3 * MAX_POSTINGS
+    for i in range(n):
+        names = ["w:shared", "w:other", f"w:own{i}", f"l:word{i}"]
+        sig = StorySignature(minhash=b"\0" * 256, shingles=0, features=pack(names), title=b"")
+        index.add(i + 1, i + 1, sig, T0 + timedelta(minutes=i))
+    plist = index._postings[feature_hash("w:shared")]
+    assert len(plist) <= 2 * MAX_POSTINGS
+    assert plist[-1] == n
+    probe = StorySignature(
+        minhash=b"\1" * 256, shingles=0, features=pack(["w:shared", "w:other"]), title=b""
+    )
+    assert index.candidates(probe) == []  # too common to look up
+    index.expire(T0 + timedelta(minutes=n - 5))
+    assert sorted(index.candidates(probe)) == list(range(n - 4, n + 1))
