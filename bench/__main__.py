@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "discovery": "bench.discovery",
     "relevance": "bench.relevance",
     "stories": "bench.stories",
+    "distributed": "bench.distributed",
 }
 
 
