@@ -233,8 +233,84 @@ _CLASS = {"n": FIGURE, "w": NAME, "l": WORD}
 
 def _fold(word: str) -> str:
     """Lower case without accents: "Shoigú" and "Shoigu", "región" and "region" meet."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґў",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "_",
+            "y",
+            "_",
+            "e",
+            "yu",
+            "ya",
+            "i",
+            "ye",
+            "yi",
+            "g",
+            "w",
+        ],
+        strict=True,
+    )
+)
+# Spelling rules that bring one name's romanisations together: German "Schoigu" and
+# Russian "Шойгу" (shoigu after transliteration) meet English "Shoigu", "Pjöngjang"
+# meets "Pyongyang". Applied in order to a lower-case, accent-free name.
+_NAME_RULES = [
+    (re.compile(r"tsch|tch"), "ch"),
+    (re.compile(r"sch"), "sh"),
+    (re.compile(r"kh"), "h"),
+    (re.compile(r"ck|q"), "k"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"[jy]"), "i"),
+    (re.compile(r"(.)\1+"), r"\1"),
+]
+
+
+def name_key(word: str) -> str:
+    """A name's spelling key across Latin and Cyrillic scripts and their usual
+    romanisations: transliterated, lower case, accent-free, a few letter groups merged."""
+    low = _fold(word)
+    if not low.isascii():
+        low = "".join(_CYRILLIC.get(c, c) for c in low).replace("_", "")
+    if word.isupper():
+        return low  # an acronym ("BBC", "ФСБ" = "fsb") is spelled letter by letter
+    for pattern, repl in _NAME_RULES:
+        low = pattern.sub(repl, low)
+    return low
 
 
 def _figure_value(tok: str, nxt: str | None) -> str:
@@ -288,8 +364,10 @@ def strong_features(toks: list[str]) -> tuple[str, ...]:
         elif first.isupper() and len(tok) >= 3:
             low = tok.lower()
             if low not in _NOT_NAMES and low not in lower:
-                kind = "l:" if nouns and not tok.isupper() else "w:"
-                found.setdefault(kind + _fold(tok), None)
+                if nouns and not tok.isupper():
+                    found.setdefault("l:" + _fold(tok), None)
+                else:
+                    found.setdefault("w:" + name_key(tok), None)
         elif len(tok) >= LONG_WORD:
             found.setdefault("l:" + _fold(tok), None)
         if len(found) >= MAX_FEATURES:
