@@ -206,24 +206,8 @@ _MULTIPLIERS = {
 }
 #: Words that show a text capitalises its nouns (German): there, a capitalised word is
 #: as likely a noun ("Arbeiter", "Bericht") as a name, and is weighed as a plain word.
-_NOUN_CAPS = frozenset(
-    [
-        "der",
-        "die",
-        "das",
-        "und",
-        "nicht",
-        "ist",
-        "sich",
-        "mit",
-        "auf",
-        "für",
-        "den",
-        "dem",
-        "des",
-        "zu",
-    ]
-)
+_NOUN_CAPS_TEXT = "der die das und nicht ist sich mit auf für den dem des zu"
+_NOUN_CAPS = frozenset(_NOUN_CAPS_TEXT.split())
 NOUN_CAPS_SHARE = 0.04
 #: Feature classes, kept in the two low bits of the feature hash so that the index can
 #: weigh them without the names: figures and names are stronger evidence than words.
@@ -239,52 +223,11 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-_CYRILLIC = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґў",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "i",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "_",
-            "y",
-            "_",
-            "e",
-            "yu",
-            "ya",
-            "i",
-            "ye",
-            "yi",
-            "g",
-            "w",
-        ],
-        strict=True,
-    )
-)
+_CYRILLIC_TEXT = """
+    а=a б=b в=v г=g д=d е=e ё=e ж=zh з=z и=i й=i к=k л=l м=m н=n о=o п=p р=r с=s т=t
+    у=u ф=f х=kh ц=ts ч=ch ш=sh щ=shch ъ= ы=y ь= э=e ю=yu я=ya і=i є=ye ї=yi ґ=g ў=w
+"""
+_CYRILLIC = dict(pair.split("=") for pair in _CYRILLIC_TEXT.split())
 # Spelling rules that bring one name's romanisations together: German "Schoigu" and
 # Russian "Шойгу" (shoigu after transliteration) meet English "Shoigu", "Pjöngjang"
 # meets "Pyongyang". Applied in order to a lower-case, accent-free name.
@@ -305,7 +248,7 @@ def name_key(word: str) -> str:
     romanisations: transliterated, lower case, accent-free, a few letter groups merged."""
     low = _fold(word)
     if not low.isascii():
-        low = "".join(_CYRILLIC.get(c, c) for c in low).replace("_", "")
+        low = "".join(_CYRILLIC.get(c, c) for c in low)
     if word.isupper():
         return low  # an acronym ("BBC", "ФСБ" = "fsb") is spelled letter by letter
     for pattern, repl in _NAME_RULES:
