@@ -12,6 +12,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy import signals as scrapy_signals
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from monitor import signals
 from monitor.alerts.watchers import Watcher
 from monitor.config import load_config
+from monitor.dedup import url_key
 from monitor.extract import ExtractedArticle, extract_article
 from monitor.items import PageItem
 from monitor.matching import Matcher
@@ -33,6 +35,7 @@ from monitor.story_assign import StoryAssigner
 from storage.engine import open_database
 
 logger = logging.getLogger(__name__)
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _report(sigs: SignalManager, item: PageItem, reason: str, detail: str) -> None:
@@ -119,6 +122,14 @@ class MatchPipeline:
         return item
 
 
+def _store_key(item: PageItem) -> tuple[datetime, str]:
+    """Earliest published first (it becomes the original of its copies), then URL key."""
+    article = item.article
+    published = (article.published if article else None) or item.feed_published
+    key = url_key((article.canonical_url if article else None) or item.final_url)
+    return (published or _NEVER, key)
+
+
 class StorePipeline:
     """Write articles in batched transactions; each article with its matches and story
     in its own savepoint, so one bad article never takes its neighbours down.
@@ -193,20 +204,25 @@ class StorePipeline:
 
     def _store_batch(self, items: list[PageItem]) -> list[StoreResult | BaseException]:
         assert self.engine is not None
-        results: list[StoreResult | BaseException] = []
+        results: list[StoreResult | BaseException | None] = [None] * len(items)
+        # One order for every writer makes deadlocks between two crawls storing the same
+        # articles unlikely (flush() still recovers from one), and within a batch the
+        # earliest published copy of a text is stored first and becomes the original.
+        order = sorted(range(len(items)), key=lambda i: _store_key(items[i]))
         with Session(self.engine) as session, session.begin():
-            for item in items:
+            for i in order:
+                item = items[i]
                 try:
                     try:
-                        results.append(self._store_one(session, item))
+                        results[i] = self._store_one(session, item)
                     except IntegrityError:
                         # Another writer stored the same canonical URL meanwhile.
-                        results.append(self._store_one(session, item))
+                        results[i] = self._store_one(session, item)
                 except OperationalError:
                     raise  # the transaction is lost (e.g. a deadlock): see flush()
                 except Exception as exc:  # recorded per item; the batch goes on
-                    results.append(exc)
-        return results
+                    results[i] = exc
+        return [r for r in results if r is not None]
 
     def _store_alone(self, item: PageItem) -> StoreResult | BaseException:
         """One article in its own transaction, retried when it deadlocks again."""
