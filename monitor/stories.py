@@ -30,6 +30,7 @@ from monitor.story_features import (
     title_similarity,
 )
 from monitor.story_settings import StoriesSettings
+from monitor.story_tables import LshTable, posting_dict
 
 __all__ = ["Candidate", "StoriesSettings", "StoryIndex", "Verdict", "same_story"]
 
@@ -40,6 +41,7 @@ MAX_POSTINGS = 256
 MAX_VERIFY = 16
 LOOKUP_MIN_HITS = 2
 MAJORITY_CHECK = 6
+COUNTS_CACHE = 4096
 _BAND_MIX = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
     dtype=np.uint64,
@@ -121,7 +123,7 @@ class StoryIndex:
     def __init__(self, settings: StoriesSettings) -> None:
         self.settings = settings
         self._entries: dict[int, _Entry] = {}
-        self._buckets: dict[int, int | list[int]] = {}
+        self._buckets = LshTable()
         self._postings: dict[int, list[int]] = {}
         self._stale = 0  # removed articles still listed in postings
         self._df: Counter[int] = Counter()  # independent texts holding a feature (rarity)
@@ -180,21 +182,14 @@ class StoryIndex:
                 entry = self._entries.get(aid)
                 if entry is not None and entry.independent:
                     counts.update(entry.sig.feature_ids())
+            if len(self._counts) >= COUNTS_CACHE:
+                self._counts.clear()
             self._counts[story_id] = counts
         return counts
 
     # -- updates ----------------------------------------------------------------------
     def _lsh_hits(self, keys: list[int]) -> set[int]:
-        found: set[int] = set()
-        for key in keys:
-            held = self._buckets.get(key)
-            if held is None:
-                continue
-            if isinstance(held, list):
-                found.update(held)
-            else:
-                found.add(held)
-        return found
+        return self._buckets.hits(keys)
 
     def _is_copy(self, sig: StorySignature, keys: list[int]) -> bool:
         limit = self.settings.copy_jaccard
@@ -228,14 +223,7 @@ class StoryIndex:
         self._entries[article_id] = _Entry(sig, story_id, at, independent)
         self._members.setdefault(story_id, []).append(article_id)
         self._counts.pop(story_id, None)
-        for key in keys:
-            held = self._buckets.get(key)
-            if held is None:
-                self._buckets[key] = article_id
-            elif isinstance(held, list):
-                held.append(article_id)
-            else:
-                self._buckets[key] = [held, article_id]
+        self._buckets.add(keys, article_id, self._entries.keys)
         postings = self._postings
         features = sig.feature_ids()
         cap = 2 * MAX_POSTINGS
@@ -289,13 +277,12 @@ class StoryIndex:
         # LSH buckets: one key per band of every row long enough to tell.
         long_enough = np.fromiter((s.shingles >= MIN_SHINGLES for s in sigs), bool, n)
         keys = band_key_matrix(b"".join(s.minhash for s in sigs), n)[long_enough]
-        key_ids = np.repeat(ids[long_enough], LSH_BANDS)
-        self._buckets = _bucket_dict(keys.ravel(), key_ids)
+        self._buckets.load(keys.ravel(), np.repeat(ids[long_enough], LSH_BANDS))
         # Postings (newest MAX_POSTINGS + 1 per feature) and rarity (independent rows).
         counts = np.fromiter((len(s.features) // 8 for s in sigs), np.int64, n)
         feats = np.frombuffer(b"".join(s.features for s in sigs), dtype="<u8")
         feat_ids = np.repeat(ids, counts)
-        self._postings = _posting_dict(feats, feat_ids, MAX_POSTINGS + 1)
+        self._postings = posting_dict(feats, feat_ids, MAX_POSTINGS + 1)
         flags = np.asarray(independent, dtype=bool)
         own = feats[np.repeat(flags, counts)]
         uniq, df = np.unique(own, return_counts=True)
@@ -324,15 +311,7 @@ class StoryIndex:
                 members.remove(article_id)
             if not members:
                 del self._members[entry.story_id]
-        for key in band_keys(entry.sig):
-            held = self._buckets.get(key)
-            if isinstance(held, list):
-                if article_id in held:
-                    held.remove(article_id)
-                if len(held) == 1:
-                    self._buckets[key] = held[0]
-            elif held == article_id:
-                del self._buckets[key]
+        self._buckets.remove(band_keys(entry.sig), article_id)
         if entry.independent:
             self._independent -= 1
             df = self._df
@@ -474,55 +453,6 @@ class StoryIndex:
     def best_story(self, sig: StorySignature) -> Candidate | None:
         found = self.query(sig)
         return found[0] if found else None
-
-
-def _groups(
-    keys: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64]
-) -> tuple[
-    npt.NDArray[np.uint64], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.int64]
-]:
-    """One stable sort of ``keys``: (distinct keys, group starts, group ends, ids in key
-    order, input order kept within a group)."""
-    order = np.argsort(keys, kind="stable")
-    skeys = keys[order]
-    starts = np.flatnonzero(np.r_[True, skeys[1:] != skeys[:-1]])
-    ends = np.r_[starts[1:], skeys.size]
-    return skeys[starts], starts, ends, ids[order]
-
-
-def _bucket_dict(
-    keys: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64]
-) -> dict[int, int | list[int]]:
-    """LSH buckets for bulk_load: a key held by one id maps to the bare id."""
-    if keys.size == 0:
-        return {}
-    uniq, starts, ends, sids = _groups(keys, ids)
-    single = (ends - starts) == 1
-    out: dict[int, int | list[int]] = dict(
-        zip(uniq[single].tolist(), sids[starts[single]].tolist(), strict=True)
-    )
-    multi = ~single
-    ids_list = sids.tolist()
-    for key, a, b in zip(
-        uniq[multi].tolist(), starts[multi].tolist(), ends[multi].tolist(), strict=True
-    ):
-        out[key] = ids_list[a:b]
-    return out
-
-
-def _posting_dict(
-    keys: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64], keep_last: int
-) -> dict[int, list[int]]:
-    """Posting lists for bulk_load, each cut to its last ``keep_last`` ids."""
-    if keys.size == 0:
-        return {}
-    uniq, starts, ends, sids = _groups(keys, ids)
-    starts = np.maximum(starts, ends - keep_last)
-    ids_list = sids.tolist()
-    return {
-        key: ids_list[a:b]
-        for key, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True)
-    }
 
 
 def _gap_days(a: StorySignature, b: StorySignature) -> float | None:
