@@ -123,24 +123,28 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(index: StoryIndex, gen: Generator, n: int, at: datetime) -> tuple[float, float]:
-    """CPU ms per article for the signature and for query+add, over n real texts.
+def measure(index: StoryIndex, gen: Generator, n: int, at: datetime) -> tuple[float, float, float]:
+    """CPU ms per article for the signature and for query+add, over n real texts, and
+    the mean number of candidates verified (counted untimed).
 
     CPU time (process_time), not wall time: the benchmark machine is shared.
     """
     docs = [gen.text(gen.pick()) for _ in range(n)]
     sig_s = idx_s = 0.0
+    verified = 0
     base = 10**9 + len(index)
     for k, (title, text) in enumerate(docs):
         t0 = time.process_time()
         sig = signature(title, text, at, at)
         t1 = time.process_time()
+        verified += len(index.candidates(sig))
+        t2 = time.process_time()
         best = index.best_story(sig)
         index.add(base + k, best.story_id if best else base + k, sig, at)
-        t2 = time.process_time()
+        t3 = time.process_time()
         sig_s += t1 - t0
-        idx_s += t2 - t1
-    return sig_s / n * 1000, idx_s / n * 1000
+        idx_s += t3 - t2
+    return sig_s / n * 1000, idx_s / n * 1000, verified / n
 
 
 def fill(index: StoryIndex, gen: Generator, upto: int) -> float:
@@ -243,10 +247,11 @@ def run_scale(sizes: list[int], sample: int, write: bool) -> int:
         t0 = time.process_time()
         gc.collect()
         pause = time.process_time() - t0
-        sig_ms, idx_ms = measure(index, gen, sample, at)
-        rows.append((size, sig_ms, idx_ms, rss_mib(), pause))
+        sig_ms, idx_ms, verified = measure(index, gen, sample, at)
+        rows.append((size, sig_ms, idx_ms, rss_mib(), pause, verified))
         print(
             f"{size:>9,}: signature {sig_ms:.3f} ms, query+add {idx_ms:.3f} ms, "
+            f"{verified:.1f} candidates, "
             f"fill {took:.0f}s, full GC {pause:.2f}s, peak RSS {rss_mib():.0f} MiB",
             file=sys.stderr,
         )
@@ -261,7 +266,7 @@ def run_scale(sizes: list[int], sample: int, write: bool) -> int:
 
 
 def format_report(
-    rows: list[tuple[int, float, float, float, float]],
+    rows: list[tuple[int, float, float, float, float, float]],
     rebuild: tuple[int, float] | None,
     sample: int,
 ) -> str:
@@ -270,14 +275,14 @@ def format_report(
         "articles (real corpus sentences, ~20 per article, one in ten an edited copy) at "
         "each index size; the index is filled by combining per-sentence MinHash bins.",
         "",
-        "| articles in index | signature ms | query+add ms | total ms/article | peak RSS MiB "
-        "| full GC s |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| articles in index | signature ms | query+add ms | total ms/article "
+        "| candidates verified | peak RSS MiB | full GC s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for size, sig_ms, idx_ms, rss, pause in rows:
+    for size, sig_ms, idx_ms, rss, pause, verified in rows:
         lines.append(
-            f"| {size:,} | {sig_ms:.3f} | {idx_ms:.3f} | {sig_ms + idx_ms:.3f} | {rss:.0f} "
-            f"| {pause:.2f} |"
+            f"| {size:,} | {sig_ms:.3f} | {idx_ms:.3f} | {sig_ms + idx_ms:.3f} "
+            f"| {verified:.1f} | {rss:.0f} | {pause:.2f} |"
         )
     if len(rows) >= 2:
         growth = (rows[-1][1] + rows[-1][2]) / (rows[0][1] + rows[0][2])
