@@ -30,7 +30,7 @@ from monitor.story_features import (
     title_similarity,
 )
 from monitor.story_settings import StoriesSettings
-from monitor.story_tables import LshTable, posting_dict
+from monitor.story_tables import LshTable, postings_and_df
 
 __all__ = ["Candidate", "StoriesSettings", "StoryIndex", "Verdict", "same_story"]
 
@@ -281,12 +281,11 @@ class StoryIndex:
         # Postings (newest MAX_POSTINGS + 1 per feature) and rarity (independent rows).
         counts = np.fromiter((len(s.features) // 8 for s in sigs), np.int64, n)
         feats = np.frombuffer(b"".join(s.features for s in sigs), dtype="<u8")
-        feat_ids = np.repeat(ids, counts)
-        self._postings = posting_dict(feats, feat_ids, MAX_POSTINGS + 1)
         flags = np.asarray(independent, dtype=bool)
-        own = feats[np.repeat(flags, counts)]
-        uniq, df = np.unique(own, return_counts=True)
-        self._df = Counter(dict(zip(uniq.tolist(), df.tolist(), strict=True)))
+        self._postings, df = postings_and_df(
+            feats, np.repeat(ids, counts), np.repeat(flags, counts), MAX_POSTINGS + 1
+        )
+        self._df = Counter(df)
         self._independent = int(flags.sum())
 
     def _trim(self, feature: int, plist: list[int]) -> None:

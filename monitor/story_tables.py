@@ -20,32 +20,40 @@ MERGE_MIN = 50_000  # delta keys below which the arrays are never rebuilt
 
 
 def groups(
-    keys: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64]
+    keys: npt.NDArray[np.uint64],
 ) -> tuple[
-    npt.NDArray[np.uint64], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.int64]
+    npt.NDArray[np.uint64], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]
 ]:
-    """One stable sort of ``keys``: (distinct keys, group starts, group ends, ids in key
+    """One stable sort of ``keys``: (distinct keys, group starts, group ends, the sort
     order), input order kept within a group."""
     order = np.argsort(keys, kind="stable")
     skeys = keys[order]
     starts = np.flatnonzero(np.r_[True, skeys[1:] != skeys[:-1]])
     ends = np.r_[starts[1:], skeys.size]
-    return skeys[starts], starts, ends, ids[order]
+    return skeys[starts], starts, ends, order
 
 
-def posting_dict(
-    keys: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64], keep_last: int
-) -> dict[int, list[int]]:
-    """{feature: ids in input order}, each list cut to its last ``keep_last`` ids."""
+def postings_and_df(
+    keys: npt.NDArray[np.uint64],
+    ids: npt.NDArray[np.int64],
+    counted: npt.NDArray[np.bool_],
+    keep_last: int,
+) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """From one sort: {feature: ids in input order, cut to the last ``keep_last``} and
+    {feature: number of its rows with ``counted`` set} (features with none left out)."""
     if keys.size == 0:
-        return {}
-    uniq, starts, ends, sids = groups(keys, ids)
+        return {}, {}
+    uniq, starts, ends, order = groups(keys)
+    df = np.add.reduceat(counted[order].astype(np.int64), starts)
+    some = df > 0
+    dfs = dict(zip(uniq[some].tolist(), df[some].tolist(), strict=True))
     starts = np.maximum(starts, ends - keep_last)
-    ids_list = sids.tolist()
-    return {
+    ids_list = ids[order].tolist()
+    postings = {
         key: ids_list[a:b]
         for key, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True)
     }
+    return postings, dfs
 
 
 class LshTable:
