@@ -2,7 +2,7 @@
 
 RunRecorder opens its row when the spider opens and closes it when the spider closes;
 a worker's spider does neither for days. BurstRecorder opens a row at the first sign
-of work (a response, an error, a stored article) and closes it when the worker goes
+of work (a request sent, a response, an error, a stored article) and closes it when the worker goes
 idle (``burst_finished``), so `newsmon status` and the per-source health checks see
 each burst like a crawl. Each worker records its own share of a burst under its name
 (``stats["worker"]``); a row a killed worker left open is closed as ``killed`` when a
@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from scrapy import Spider
+from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from sqlalchemy import select
@@ -50,6 +51,9 @@ class BurstRecorder(RunRecorder):
         assert isinstance(rec, BurstRecorder)
         rec.worker = crawler.settings.get("NEWSMON_WORKER_NAME") or "worker"
         crawler.signals.connect(rec.burst_finished, signal=burst_finished)
+        crawler.signals.connect(
+            rec.request_reached_downloader, signal=scrapy_signals.request_reached_downloader
+        )
         return rec
 
     # -- the run row ----------------------------------------------------------------
@@ -135,6 +139,10 @@ class BurstRecorder(RunRecorder):
             self.engine.dispose()
 
     # -- events: each one opens the burst's row if none is open ---------------------
+
+    def request_reached_downloader(self, request: Request, spider: Spider) -> None:
+        """The first request on its way: a worker killed from here on leaves a row."""
+        self._ensure_run()
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         self._ensure_run()
