@@ -18,7 +18,6 @@ from scrapy.crawler import Crawler
 from scrapy_redis.spiders import RedisMixin  # type: ignore[import-untyped]
 
 from monitor.http_cache import ConditionalGet
-from monitor.spiders import source_kinds as kinds
 from monitor.spiders.news import NewsSpider
 
 burst_finished = object()
@@ -74,15 +73,7 @@ class WorkerSpider(RedisMixin, NewsSpider):  # type: ignore[misc]
         self.count("distributed/start_messages", source=source.name)
         self.sitemaps_requested.pop(source.name, None)
         self.section_pages.pop(source.name, None)
-        kind = kinds.first_kind(source)
-        extra: dict[str, Any] = {}
-        if kind == "sitemap":
-            self.seen_listings.add(source.url)
-            extra = {"depth": 0}
-        elif kind == "section":
-            self.section_pages[source.name] += 1
-            extra = {"depth": 0}
-        return self.listing_request(source, kinds.first_url(source), kind, **extra)
+        return self.start_request(source)
 
     def spider_idle(self) -> None:
         """End the burst (if there was one), then look for messages; never close."""

@@ -160,15 +160,19 @@ class NewsSpider(Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         for source in self.selected_sources():
-            kind = kinds.first_kind(source)
-            extra: dict[str, Any] = {}
-            if kind == "sitemap":
-                self.seen_listings.add(source.url)
-                extra = {"depth": 0}
-            elif kind == "section":
-                self.section_pages[source.name] += 1
-                extra = {"depth": 0}
-            yield self.listing_request(source, kinds.first_url(source), kind, **extra)
+            yield self.start_request(source)
+
+    def start_request(self, source: SourceConfig) -> Request:
+        """The first request of a source (its feed, sitemap, robots.txt, page or query)."""
+        kind = kinds.first_kind(source)
+        extra: dict[str, Any] = {}
+        if kind == "sitemap":
+            self.seen_listings.add(source.url)
+            extra = {"depth": 0}
+        elif kind == "section":
+            self.section_pages[source.name] += 1
+            extra = {"depth": 0}
+        return self.listing_request(source, kinds.first_url(source), kind, **extra)
 
     # -- reporting -------------------------------------------------------------------------
 
