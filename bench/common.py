@@ -75,3 +75,33 @@ def append_results(heading: str, body: str, path: Path = RESULTS) -> None:
         end = len(text) if nxt == -1 else nxt
         text = text[:end].rstrip() + "\n" + block + text[end:]
     path.write_text(text, encoding="utf-8")
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            kids.extend(int(k) for k in task.read_text().split())
+        except OSError:
+            continue
+    return kids
+
+
+def record_tree_hwm(root: int, peaks: dict[int, int]) -> None:
+    """Update ``peaks`` (pid -> VmHWM in KiB) for ``root`` and all its descendants.
+
+    Read from /proc while the processes run: wait4's ru_maxrss is no measure for a
+    child, because Linux carries the high-water mark across fork and exec, so a child
+    of a large process reports at least its parent's size.
+    """
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
+                    break
+        except OSError:
+            continue
+        todo.extend(_children(pid))

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import ROOT, append_results, corpus_pages, median
+from bench.common import ROOT, append_results, corpus_pages, median, record_tree_hwm
 
 FEED_ITEMS = 500
 
@@ -150,6 +150,7 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[str, float, list[float]]:
     """Run cmd; return its stdout, the peak RSS (MB) of its largest process, RSS samples."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples: list[float] = []
+    peaks: dict[int, int] = {}
     out: list[str] = []
 
     def read() -> None:
@@ -159,17 +160,18 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[str, float, list[float]]:
     reader = threading.Thread(target=read)
     reader.start()
     while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        record_tree_hwm(proc.pid, peaks)
+        pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
             break
         samples.append(_rss_mb(proc.pid))
-        time.sleep(1.0)
+        time.sleep(0.5)
     reader.join()
     err = proc.stderr.read() if proc.stderr else ""
     if proc.returncode not in (0, None):
         raise SystemExit(f"{' '.join(cmd[:4])} failed ({proc.returncode}):\n{err[-2000:]}")
-    peak = usage.ru_maxrss / 1024
+    peak = peaks.get(proc.pid, 0) / 1024
     return "".join(out), max(peak, max(samples, default=0.0)), [s for s in samples if s]
 
 

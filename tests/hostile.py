@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench.common import record_tree_hwm
+
 Route = Callable[[BaseHTTPRequestHandler], None]
 REPO = Path(__file__).resolve().parent.parent
 
@@ -215,7 +217,12 @@ def run_guarded(
     timeout: float = 240,
 ) -> CrawlProcess:
     """Run ``newsmon ARGS`` in a subprocess under the fake resolver and the tripwire;
-    report the peak RSS of the process and every process it waited for (wait4)."""
+    report the peak RSS of the largest process of its tree.
+
+    The peak is each process's VmHWM, read from /proc while it runs. wait4's ru_maxrss
+    would not do: Linux carries a process's high-water mark across fork and exec, so a
+    child of a large pytest process reports at least the size of pytest itself.
+    """
     env = {
         **os.environ,
         "NEWSMON_TEST_ALLOWED": allowed,
@@ -230,13 +237,15 @@ def run_guarded(
             [sys.executable, "-m", "tests.hostile", *args], cwd=REPO, env=env, stdout=fo, stderr=fe
         )
         deadline = started + timeout
+        peaks: dict[int, int] = {}
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            record_tree_hwm(proc.pid, peaks)
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > deadline:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _usage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.05)  # polling a child process, not waiting for a condition in code
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -244,7 +253,7 @@ def run_guarded(
         returncode=proc.returncode,
         stdout=out.read_text(errors="replace"),
         stderr=err.read_text(errors="replace"),
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_rss_mb=max(peaks.values(), default=0) / 1024,
         seconds=time.monotonic() - started,
     )
 
