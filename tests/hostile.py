@@ -21,7 +21,6 @@ import contextlib
 import gzip
 import ipaddress
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -339,10 +338,6 @@ def _main(argv: list[str]) -> int:
     from monitor.cli import main
 
     return main(argv)
-
-
-def peak_rss_children_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
