@@ -3,9 +3,12 @@
 The index holds the signatures (monitor.story_features) of the articles seen in the last
 ``window_days``. For a new article it finds candidates two ways, both O(1) in the index
 size: MinHash LSH buckets (copies) and an inverted index on rare features (rewrites),
-then verifies each candidate with :func:`same_story`. The article joins the story of the
-best verified candidate, or starts a new one. Nothing here does I/O: the glue that
-persists signatures and stories is monitor.story_assign.
+then verifies each candidate with :func:`same_story`. Features are 64-bit hashes (their
+low bits the class: figure, name, word); the bulky tables are numpy arrays
+(monitor.story_tables), and a start-up rebuild fills an empty index in one ``bulk_load``.
+The article joins the story of the best verified candidate, or starts a new one.
+Nothing here does I/O: the glue that persists signatures and stories is
+monitor.story_assign.
 """
 
 from __future__ import annotations
