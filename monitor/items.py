@@ -10,6 +10,7 @@ from monitor.extract import ExtractedArticle
 
 if TYPE_CHECKING:
     from monitor.matching import TopicMatch
+    from monitor.story_features import StorySignature
 
 
 @dataclass
@@ -24,4 +25,6 @@ class PageItem:
     feed_published: datetime | None = None
     feed_language: str | None = None
     article: ExtractedArticle | None = None
+    fingerprint: str | None = None
+    signature: StorySignature | None = None
     matches: list[TopicMatch] = field(default_factory=list)

@@ -7,11 +7,13 @@ repository; they read settings in from_crawler and take plain values in __init__
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from monitor import signals
 from monitor.alerts.watchers import Watcher
+from monitor.analysis import AnalysedPage, analyse_page
 from monitor.config import load_config
 from monitor.dedup import url_key
-from monitor.extract import ExtractedArticle, extract_article
 from monitor.items import PageItem
 from monitor.matching import Matcher
 from monitor.store import StoreResult, store_article
@@ -45,10 +47,12 @@ def _report(sigs: SignalManager, item: PageItem, reason: str, detail: str) -> No
 
 
 class ExtractPipeline:
-    """HTML -> ExtractedArticle, in a process pool so extraction uses every core.
+    """HTML -> article, fingerprint and story signature, in a process pool (every core).
 
     A semaphore bounds the pages waiting for a worker: when extraction is slower than
     fetching, the scraper's queue fills and Scrapy stops downloading (backpressure).
+    A worker that dies (a crash in a parser's C code) costs its page, not the crawl:
+    the pool is replaced.
     """
 
     def __init__(self, sigs: SignalManager, workers: int) -> None:
@@ -70,22 +74,30 @@ class ExtractPipeline:
             self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         return self.executor
 
-    async def _extract(self, html: str, url: str) -> ExtractedArticle | None:
+    async def _analyse(self, item: PageItem) -> AnalysedPage | None:
+        args = (item.html, item.final_url, item.feed_title, item.feed_published)
         if self.workers <= 1:
-            return extract_article(html, url)
+            return analyse_page(*args)
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.workers * 4)
         async with self._slots:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool(), extract_article, html, url)
+            pool = self._pool()
+            try:
+                return await loop.run_in_executor(pool, analyse_page, *args)
+            except BrokenProcessPool:
+                if self.executor is pool:
+                    self.executor = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                raise
 
     async def process_item(self, item: PageItem) -> PageItem:
         try:
-            article = await self._extract(item.html, item.final_url)
+            analysed = await self._analyse(item)
         except Exception as exc:  # a worker crash or a parser bug must not stop the crawl
             _report(self.sigs, item, "extract-failed", f"article: extraction failed: {exc!r}")
             raise DropItem(f"extraction failed: {item.final_url}") from exc
-        if article is None:
+        if analysed is None:
             _report(
                 self.sigs,
                 item,
@@ -93,9 +105,9 @@ class ExtractPipeline:
                 "article: the page has no extractable article text",
             )
             raise DropItem(f"no article text: {item.final_url}")
-        if not article.title and item.feed_title:
-            article = ExtractedArticle(**{**article.__dict__, "title": item.feed_title})
-        item.article = article
+        item.article = analysed.article
+        item.fingerprint = analysed.fingerprint
+        item.signature = analysed.signature
         item.html = ""
         return item
 
@@ -186,6 +198,9 @@ class StorePipeline:
         if self.stories_factory is not None:
             with Session(self.engine) as session:
                 self.stories = self.stories_factory(session)
+            # The story index is long-lived: keep the collector from re-scanning it.
+            gc.collect()
+            gc.freeze()
 
     def _store_one(self, session: Session, item: PageItem) -> StoreResult:
         assert item.article is not None
@@ -200,6 +215,8 @@ class StorePipeline:
                 stories=self.stories,
                 feed_published=item.feed_published,
                 alerts=self.alerts,
+                fingerprint=item.fingerprint,
+                signature=item.signature,
             )
 
     def _store_batch(self, items: list[PageItem]) -> list[StoreResult | BaseException]:

@@ -29,6 +29,7 @@ from storage.models import Story
 if TYPE_CHECKING:
     from monitor.matching import TopicMatch
     from monitor.story_assign import StoryAssigner
+    from monitor.story_features import StorySignature
 
 Outcome = Literal["new", "duplicate", "known"]
 
@@ -66,6 +67,8 @@ def store_article(
     feed_published: datetime | None = None,
     first_seen: datetime | None = None,
     alerts: Sequence[Watcher] = (),
+    fingerprint: str | None = None,
+    signature: StorySignature | None = None,
 ) -> StoreResult:
     """Insert the article unless its canonical URL is known; exact copies point to the first.
 
@@ -79,7 +82,8 @@ def store_article(
     if existing is not None:
         add_url_aliases(session, existing.id, aliases)
         return StoreResult("known", existing.id, matched)
-    fingerprint = content_fingerprint(article.text, article.title)
+    if fingerprint is None:
+        fingerprint = content_fingerprint(article.text, article.title)
     original = original_by_fingerprint(session, fingerprint)
     new = NewArticle(
         url_hash=key,
@@ -99,7 +103,9 @@ def store_article(
     )
     stored = add_article(session, new, match_records(matches), duplicate_of=original)
     if stories is not None:
-        stored.story_id = stories.assign(session, stored, duplicate_of=original)
+        stored.story_id = stories.assign(
+            session, stored, duplicate_of=original, signature=signature
+        )
     if alerts:
         story = session.get(Story, stored.story_id) if stored.story_id is not None else None
         enqueue_for_article(

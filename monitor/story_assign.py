@@ -9,6 +9,7 @@ missed, and `newsmon restory` repairs such rare splits).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -165,13 +166,19 @@ class StoryAssigner:
         return None
 
     def assign(
-        self, session: Session, article: Article, duplicate_of: Article | None = None
+        self,
+        session: Session,
+        article: Article,
+        duplicate_of: Article | None = None,
+        signature: StorySignature | None = None,
     ) -> int:
         """Put a flushed ``article`` into a story and return the story id.
 
         An exact duplicate joins its original's story (and is not indexed: it adds no
         evidence). Otherwise the article joins the story of its best verified candidate
         or starts a new one, and its signature is persisted. The caller commits.
+        ``signature``, when given, was computed elsewhere (the crawler's extraction
+        processes) from the article's title and text; its dates are set here.
         """
         if article.id is None:
             session.flush()
@@ -186,7 +193,10 @@ class StoryAssigner:
                 return story.id
         self._catch_up(session)
         self.index.expire(seen - self.window)
-        sig = signature_of(article, seen)
+        if signature is None:
+            sig = signature_of(article, seen)
+        else:
+            sig = dataclasses.replace(signature, published=article.published, seen=seen)
         story = self._best_existing(session, sig)
         if story is None:
             story = repo.create_story(session, article)
