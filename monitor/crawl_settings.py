@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from monitor.config import AppConfig
+from scrapy.settings import BaseSettings
+
+from monitor.config import AppConfig, load_config, resolve_database_url
 
 
 def scrapy_overrides(config: AppConfig, database_url: str) -> dict[str, Any]:
@@ -25,3 +28,13 @@ def scrapy_overrides(config: AppConfig, database_url: str) -> dict[str, Any]:
         "REDIRECT_MAX_TIMES": crawl.max_redirects,
         "NEWSMON_EXTRACT_WORKERS": crawl.extract_workers,
     }
+
+
+def database_url_of(settings: BaseSettings) -> str:
+    """The crawl's database: set by `newsmon crawl`, or (plain `scrapy crawl news`) the one
+    NEWSMON_DATABASE_URL or the configuration names."""
+    url = settings.get("NEWSMON_DATABASE_URL")
+    if url:
+        return str(url)
+    config = load_config(Path(settings.get("NEWSMON_CONFIG_DIR", "config")))
+    return resolve_database_url(None, config)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from twisted.internet import task
 
 from monitor import signals
+from monitor.crawl_settings import database_url_of
 from storage.engine import open_database
 from storage.runs import ErrorRecord, SourceCounts, finish_run, start_run
 
@@ -53,9 +54,9 @@ class RunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
-        url = crawler.settings.get("NEWSMON_DATABASE_URL")
-        if not url:
-            raise NotConfigured("NEWSMON_DATABASE_URL is not set")
+        if not crawler.settings.getbool("NEWSMON_RECORD_RUNS", True):
+            raise NotConfigured("NEWSMON_RECORD_RUNS is off")
+        url = database_url_of(crawler.settings)
         assert crawler.stats is not None
         rec = cls(crawler.stats, url, crawler.settings.getfloat("NEWSMON_PROGRESS_INTERVAL", 0.0))
         crawler.signals.connect(rec.spider_opened, signal=scrapy_signals.spider_opened)
