@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from monitor.schedule_plan import JobPreview, Plan, preview
 from storage import scheduler_state as state
+from storage.alerts import delivery_counts
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class StatusReport:
     failures: list[Failure]
     digests: list[dict[str, Any]] = field(default_factory=list)
     unfinished_runs: list[dict[str, Any]] = field(default_factory=list)
+    alerts: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         def conv(value: Any) -> Any:
@@ -155,6 +157,7 @@ def gather(
         failures=found[:failures],
         digests=digests,
         unfinished_runs=unfinished,
+        alerts=delivery_counts(session),
     )
 
 
@@ -228,6 +231,14 @@ def format_report(report: StatusReport) -> str:
         lines.append(
             f"  {_when(f.at)}  {f.what}: {f.reason}" + (f": {f.detail}" if f.detail else "")
         )
+    if report.alerts:
+        a = report.alerts
+        lines += [
+            "",
+            f"alerts: {a.get('pending', 0)} pending, {a.get('waiting', 0)} waiting for a batch, "
+            f"{a.get('sent', 0)} sent, {a.get('failed', 0)} failed"
+            + (" (newsmon alerts list --failed)" if a.get("failed") else ""),
+        ]
     if report.digests:
         lines += ["", "recent digests:"]
         for d in report.digests:
