@@ -30,6 +30,7 @@ from monitor.config import load_config
 from monitor.pipelines import StorePipeline
 from monitor.stories import StoriesSettings
 from monitor.story_assign import StoryAssigner
+from monitor.story_features import StorySignature
 from storage.engine import open_database
 from storage.models import Article, ArticleSignature
 
@@ -80,10 +81,14 @@ class LockedStoryAssigner(StoryAssigner):
         self.known_max = max(self.known_max, top)
 
     def assign(
-        self, session: Session, article: Article, duplicate_of: Article | None = None
+        self,
+        session: Session,
+        article: Article,
+        duplicate_of: Article | None = None,
+        signature: StorySignature | None = None,
     ) -> int:
         self.catch_up_locked(session)
-        story_id = super().assign(session, article, duplicate_of)
+        story_id = super().assign(session, article, duplicate_of, signature)
         if article.id is not None:
             self.known_max = max(self.known_max, article.id)
         return story_id
