@@ -155,19 +155,23 @@ def _expand_env(value: Any, env: Mapping[str, str], file: Path, key: str = "") -
     return value
 
 
+def load_toml_file(path: Path) -> dict[str, Any]:
+    """Parse one TOML file; ConfigError (file, problem) when unreadable or malformed."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read: {exc.strerror or exc}") from None
+
+
 def _read_toml(path: Path, env: Mapping[str, str], required: bool) -> dict[str, Any]:
     if not path.exists():
         if required:
             raise ConfigError(path, "", "file not found")
         return {}
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read: {exc.strerror or exc}") from None
-    expanded: dict[str, Any] = _expand_env(data, env, path)
+    expanded: dict[str, Any] = _expand_env(load_toml_file(path), env, path)
     return expanded
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 from collections.abc import Collection, Mapping
 from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -364,20 +363,13 @@ def load_alerts(
 
     ``topics`` are the configured topic names; a watcher naming another topic is an error.
     """
-    from monitor.config import ConfigError
+    from monitor.config import load_toml_file
 
     env = os.environ if env is None else env
     path = config_dir / WATCHERS_FILE
     if not path.exists():
         return AlertsConfig()
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read: {exc.strerror or exc}") from None
-    return parse_alerts(data, topics, env, path)
+    return parse_alerts(load_toml_file(path), topics, env, path)
 
 
 def load_watchers(
