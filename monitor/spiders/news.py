@@ -243,10 +243,10 @@ class NewsSpider(Spider):
     def _charset(self, response: Response) -> str | None:
         return response.encoding if isinstance(response, TextResponse) else None
 
-    def parse_listing(self, response: Response, source: SourceConfig) -> Iterator[Request]:
-        """A feed, Google News search or GDELT artlist: one document lists the articles."""
+    def _parsed(self, response: Response, source: SourceConfig, what: str) -> ParseResult | None:
+        """The listing's links, or None (not modified, or an error already reported)."""
         if self.not_modified(response, source):
-            return
+            return None
         result = kinds.parse_listing(
             source,
             response.body,
@@ -255,7 +255,12 @@ class NewsSpider(Spider):
             max_bytes=self.max_feed_bytes,
             charset=self._charset(response),
         )
-        if not self.check_result(source, response.url, "feed", result):
+        return result if self.check_result(source, response.url, what, result) else None
+
+    def parse_listing(self, response: Response, source: SourceConfig) -> Iterator[Request]:
+        """A feed, Google News search or GDELT artlist: one document lists the articles."""
+        result = self._parsed(response, source, "feed")
+        if result is None:
             return
         via = sum(1 for link in result.links if link.via)
         self.count("via_links", via, source.name)
@@ -267,17 +272,8 @@ class NewsSpider(Spider):
     def parse_sitemap(
         self, response: Response, source: SourceConfig, depth: int
     ) -> Iterator[Request]:
-        if self.not_modified(response, source):
-            return
-        result = kinds.parse_listing(
-            source,
-            response.body,
-            response.url,
-            items=self._items(source),
-            max_bytes=self.max_feed_bytes,
-            charset=self._charset(response),
-        )
-        if not self.check_result(source, response.url, "sitemap", result):
+        result = self._parsed(response, source, "sitemap")
+        if result is None:
             return
         self.discovered(source, len(result.links))
         if result.sitemaps:
