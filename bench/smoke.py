@@ -15,7 +15,7 @@ RUNS: list[tuple[str, list[str]]] = [
     ("bench.storage", ["--sizes", "1000", "--write-n", "100", "--no-write"]),
     ("bench.crawl", ["--pages", "60", "--no-write"]),
     ("bench.stories", ["scale", "--sizes", "1000", "--sample", "100", "--no-write"]),
-    ("bench.discovery", ["--smoke"]),
+    ("bench.discovery", ["--urls", "1000", "--known", "900", "--children", "4", "--no-write"]),
 ]
 
 
