@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
 from monitor import __version__
 from monitor.commands.base import CommandContext
+from monitor.logs import set_log_level
 
 # Each module registers its sub-commands; order is the order of `newsmon --help`.
 COMMAND_MODULES = (
@@ -65,10 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    set_log_level(args.verbose)
     handler = args.handler
     if args.command in NO_CONFIG_COMMANDS:
         return int(handler(args, None))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from monitor.alerts.watchers import AlertsConfig, load_alerts
 from monitor.distributed.settings import DistributedSettings
 from monitor.mailer import SmtpSettings
-from monitor.matching import TopicConfig
+from monitor.matching import TopicConfig, TopicsFile
 from monitor.schedule_settings import DigestSettings, ScheduleSettings
 from monitor.source_config import SourceConfig as SourceConfig  # re-exported
 from monitor.source_config import SourceKind as SourceKind
@@ -107,15 +107,6 @@ class SourcesFile(_Strict):
     @model_validator(mode="after")
     def _unique_names(self) -> SourcesFile:
         check_unique_names((s.name for s in self.source), "source")
-        return self
-
-
-class TopicsFile(_Strict):
-    topic: list[TopicConfig] = []
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> TopicsFile:
-        check_unique_names((t.name for t in self.topic), "topic")
         return self
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,28 @@ def scrapy_overrides(config: AppConfig, database_url: str) -> dict[str, Any]:
     }
 
 
+def crawl_config(settings: BaseSettings) -> AppConfig:
+    """The configuration a crawl runs with, read once however many components ask.
+
+    The spider, the pipelines and the recorder each need it in from_crawler; the cache is
+    keyed by the files' modification times, so an edited file is read again.
+    """
+    directory = Path(settings.get("NEWSMON_CONFIG_DIR", "config"))
+    stamps = tuple(
+        (p.name, p.stat().st_mtime_ns) for p in sorted(directory.glob("*.toml")) if p.is_file()
+    )
+    return _load(directory, stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(directory: Path, stamps: tuple[tuple[str, int], ...]) -> AppConfig:
+    return load_config(directory)
+
+
 def database_url_of(settings: BaseSettings) -> str:
     """The crawl's database: set by `newsmon crawl`, or (plain `scrapy crawl news`) the one
     NEWSMON_DATABASE_URL or the configuration names."""
     url = settings.get("NEWSMON_DATABASE_URL")
     if url:
         return str(url)
-    config = load_config(Path(settings.get("NEWSMON_CONFIG_DIR", "config")))
-    return resolve_database_url(None, config)
+    return resolve_database_url(None, crawl_config(settings))

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
-from pathlib import Path
 
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 from monitor import signals
 from monitor.alerts.watchers import Watcher
 from monitor.analysis import AnalysedPage, analyse_page
-from monitor.config import load_config
+from monitor.crawl_settings import crawl_config, database_url_of
 from monitor.dedup import url_key
 from monitor.items import PageItem
 from monitor.matching import Matcher
@@ -125,8 +124,7 @@ class MatchPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MatchPipeline:
-        config = load_config(Path(crawler.settings.get("NEWSMON_CONFIG_DIR", "config")))
-        return cls(Matcher.compile(config.topics))
+        return cls(Matcher.compile(crawl_config(crawler.settings).topics))
 
     def process_item(self, item: PageItem) -> PageItem:
         assert item.article is not None
@@ -174,8 +172,8 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
-        config = load_config(Path(settings.get("NEWSMON_CONFIG_DIR", "config")))
-        url = settings.get("NEWSMON_DATABASE_URL") or config.settings.database.url
+        config = crawl_config(settings)
+        url = database_url_of(settings)
         stories = config.settings.stories
 
         def stories_factory(session: Session) -> StoryAssigner:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from datetime import date
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from monitor.commands.base import CommandContext
 from monitor.config import ConfigError
 from monitor.crawl_settings import scrapy_overrides
+from monitor.logs import set_log_level
 from monitor.summary import format_run_table, run_to_json
 from storage.models import CrawlRun
 from storage.runs import run_errors
@@ -35,14 +35,6 @@ def register(sub: Any) -> None:
         help="backfill since DATE (YYYY-MM-DD): no HTTP cache, no max_age_days for this run",
     )
     p.set_defaults(handler=run_crawl)
-
-
-def _quiet_scrapy_logs(verbose: bool) -> None:
-    """Scrapy sets its loggers to DEBUG; our stderr handler decides what shows."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-    for log_handler in logging.getLogger().handlers:
-        log_handler.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def run_crawl(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -69,10 +61,10 @@ def run_crawl(args: argparse.Namespace, ctx: CommandContext) -> int:
         "NEWSMON_PROGRESS_INTERVAL", 0 if args.quiet or args.json else 5.0, priority="cmdline"
     )
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    _quiet_scrapy_logs(args.verbose)
+    set_log_level(args.verbose)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("news")
-    _quiet_scrapy_logs(args.verbose)
+    set_log_level(args.verbose)
     process.crawl(crawler, sources=",".join(args.source), since=str(args.since or ""))
     process.start()
     run_id = crawler.stats.get_value("newsmon/run_id") if crawler.stats else None

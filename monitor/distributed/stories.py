@@ -19,14 +19,13 @@ same as in one process storing the articles in the order the lock was granted.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from monitor.config import load_config
+from monitor.crawl_settings import crawl_config
 from monitor.pipelines import StorePipeline
 from monitor.stories import StoriesSettings
 from monitor.story_assign import StoryAssigner
@@ -101,7 +100,7 @@ class DistributedStorePipeline(StorePipeline):
     def from_crawler(cls, crawler: Crawler) -> DistributedStorePipeline:
         pipe = super().from_crawler(crawler)
         assert isinstance(pipe, DistributedStorePipeline)
-        config = load_config(Path(crawler.settings.get("NEWSMON_CONFIG_DIR", "config")))
+        config = crawl_config(crawler.settings)
         stories = config.settings.stories
 
         def stories_factory(session: Session) -> StoryAssigner:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from monitor.validation import check_unique_names
+
 from .query import QuerySyntaxError, parse_query
 
 
@@ -81,10 +83,7 @@ class TopicsFile(BaseModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> TopicsFile:
-        names = [t.name for t in self.topic]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"topic names repeated: {', '.join(dupes)}")
+        check_unique_names((t.name for t in self.topic), "topic")
         return self
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider
@@ -24,7 +23,8 @@ from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
 from monitor import signals
-from monitor.config import AppConfig, SourceConfig, load_config
+from monitor.config import AppConfig, SourceConfig
+from monitor.crawl_settings import crawl_config, database_url_of
 from monitor.dedup import canonicalize_url, url_key
 from monitor.discovery import (
     DiscoveredLink,
@@ -101,8 +101,8 @@ class NewsSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.config = load_config(Path(settings.get("NEWSMON_CONFIG_DIR", "config")))
-        db_url = settings.get("NEWSMON_DATABASE_URL") or spider.config.settings.database.url
+        spider.config = crawl_config(settings)
+        db_url = database_url_of(settings)
         spider.engine = open_database(db_url)
         spider.max_page_bytes = settings.getint("NEWSMON_MAX_PAGE_BYTES", 10_000_000)
         spider.max_feed_bytes = spider.config.settings.crawl.max_feed_bytes
