@@ -20,6 +20,7 @@ pages/s is pages over Scrapy's own elapsed time (process start-up excluded).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -30,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +135,40 @@ def start_server(kind: str, root: Path, port: int, work: Path) -> subprocess.Pop
             time.sleep(0.1)
     proc.kill()
     raise SystemExit("the benchmark server did not start")
+
+
+@dataclass
+class CorpusSite:
+    """The served benchmark site: its work folder, feed URLs and server kind."""
+
+    work: Path
+    pages: int
+    feeds: list[str]
+    server: str
+
+
+@contextlib.contextmanager
+def corpus_site(n_pages: int, server_kind: str) -> Iterator[CorpusSite | None]:
+    """Build the corpus site in a temporary folder and serve it; None without a corpus."""
+    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
+        work = Path(tmp)
+        work.chmod(0o755)  # nginx workers run as an unprivileged user
+        port = free_port()
+        n = build_site(work / "site", n_pages, port)
+        if n == 0:
+            yield None
+            return
+        server = start_server(server_kind, work / "site", port, work)
+        try:
+            feeds = [
+                f"http://127.0.0.1:{port}/feeds/{p.name}"
+                for p in sorted((work / "site" / "feeds").iterdir(), key=lambda p: int(p.stem))
+            ]
+            kind = "nginx" if "nginx" in str(server.args) else "twisted"
+            yield CorpusSite(work, n, feeds, kind)
+        finally:
+            server.terminate()
+            server.wait(10)
 
 
 def _rss_mb(pid: int) -> float:
@@ -262,37 +297,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-write", action="store_true", help="do not append to docs/")
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
-    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
-        work = Path(tmp)
-        work.chmod(0o755)  # nginx workers run as an unprivileged user
-        port = free_port()
-        n = build_site(work / "site", args.pages, port)
-        if n == 0:
+    with corpus_site(args.pages, args.server) as site:
+        if site is None:
             print("bench crawl: ../shared/corpus not found; nothing to measure", file=sys.stderr)
             return 0
-        server = start_server(args.server, work / "site", port, work)
-        server_name = "nginx" if "nginx" in str(server.args) else "twisted"
-        try:
-            feeds = [
-                f"http://127.0.0.1:{port}/feeds/{p.name}"
-                for p in sorted((work / "site" / "feeds").iterdir(), key=lambda p: int(p.stem))
-            ]
-            results: dict[str, list[ModeResult]] = {m: [] for m in modes}
-            for run in range(args.repeat):
-                for mode in modes:
-                    if mode == "full":
-                        r = run_full(feeds, work, n, run)
-                    else:
-                        r = run_spider(mode, feeds, work, n)
-                    results[mode].append(r)
-                    print(
-                        f"run {run + 1} {mode}: {r.pages} pages in {r.seconds:.1f} s = "
-                        f"{r.rate:.1f} pages/s, peak RSS {r.peak_rss_mb:.0f} MB",
-                        file=sys.stderr,
-                    )
-        finally:
-            server.terminate()
-            server.wait(10)
+        n, server_name = site.pages, site.server
+        results: dict[str, list[ModeResult]] = {m: [] for m in modes}
+        for run in range(args.repeat):
+            for mode in modes:
+                if mode == "full":
+                    r = run_full(site.feeds, site.work, n, run)
+                else:
+                    r = run_spider(mode, site.feeds, site.work, n)
+                results[mode].append(r)
+                print(
+                    f"run {run + 1} {mode}: {r.pages} pages in {r.seconds:.1f} s = "
+                    f"{r.rate:.1f} pages/s, peak RSS {r.peak_rss_mb:.0f} MB",
+                    file=sys.stderr,
+                )
     table = format_table(results, n, server_name)
     print(table)
     if not args.no_write:

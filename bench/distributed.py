@@ -17,7 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench.common import ROOT, append_results
-from bench.crawl import build_site, free_port, start_server
+from bench.crawl import corpus_site
 from storage.engine import open_database
 from storage.models import Article, CrawlRun, RunSource
 
@@ -188,33 +187,19 @@ def main(argv: list[str]) -> int:
     postgres = args.postgres or DEFAULT_POSTGRES
     redis_url = args.redis or DEFAULT_REDIS
     counts = [int(x) for x in args.workers.split(",") if x]
-    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
-        work = Path(tmp)
-        work.chmod(0o755)
-        port = free_port()
-        n = build_site(work / "site", args.pages, port)
-        if n == 0:
+    with corpus_site(args.pages, args.server) as site:
+        if site is None:
             print("bench distributed: ../shared/corpus not found; nothing to measure")
             return 0
-        server = start_server(args.server, work / "site", port, work)
-        server_name = "nginx" if "nginx" in str(server.args) else "twisted"
-        feeds = [
-            f"http://127.0.0.1:{port}/feeds/{p.name}"
-            for p in sorted((work / "site" / "feeds").iterdir(), key=lambda p: int(p.stem))
-        ]
+        n, server_name = site.pages, site.server
         results = []
-        try:
-            for count in counts:
-                r = run_cluster(count, feeds, n, work, postgres, redis_url)
-                results.append(r)
-                print(
-                    f"{count} worker(s): {r.pages} pages in {r.seconds:.1f} s = "
-                    f"{r.rate:.1f} pages/s",
-                    file=sys.stderr,
-                )
-        finally:
-            server.terminate()
-            server.wait(10)
+        for count in counts:
+            r = run_cluster(count, site.feeds, n, site.work, postgres, redis_url)
+            results.append(r)
+            print(
+                f"{count} worker(s): {r.pages} pages in {r.seconds:.1f} s = {r.rate:.1f} pages/s",
+                file=sys.stderr,
+            )
     table = format_table(results, n, server_name)
     print(table)
     if not args.no_write:
