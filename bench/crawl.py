@@ -219,12 +219,13 @@ def run_spider(mode: str, feeds: list[str], work: Path, n: int) -> ModeResult:
     return ModeResult(mode, pages, float(stats["elapsed_time_seconds"]), peak, samples)
 
 
-def run_full(feeds: list[str], work: Path, n: int, run: int) -> ModeResult:
-    cfg = work / f"config{run}"
+def write_bench_config(cfg: Path, feeds: list[str], extra: str = "") -> Path:
+    """A config directory for the benchmark site: no politeness (it measures the pipeline),
+    one source per feed, the default topics."""
     cfg.mkdir()
     (cfg / "newsmon.toml").write_text(
         "[crawl]\nconcurrent_requests = 16\nconcurrent_requests_per_domain = 16\n"
-        "autothrottle = false\nobey_robots_txt = false\nmax_items_per_feed = 100000\n",
+        "autothrottle = false\nobey_robots_txt = false\nmax_items_per_feed = 100000\n" + extra,
         encoding="utf-8",
     )
     (cfg / "sources.toml").write_text(
@@ -239,6 +240,11 @@ def run_full(feeds: list[str], work: Path, n: int, run: int) -> ModeResult:
         topics if topics.exists() else ROOT / "tests/fixtures/topics_small.toml",
         cfg / "topics.toml",
     )
+    return cfg
+
+
+def run_full(feeds: list[str], work: Path, n: int, run: int) -> ModeResult:
+    cfg = write_bench_config(work / f"config{run}", feeds)
     out, peak, samples = run_measured(
         [
             sys.executable,

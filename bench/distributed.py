@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench.common import ROOT, append_results
-from bench.crawl import corpus_site
+from bench.crawl import corpus_site, write_bench_config
 from storage.engine import open_database
 from storage.models import Article, CrawlRun, RunSource
 
@@ -49,24 +48,9 @@ class Result:
 
 
 def _config(work: Path, feeds: list[str], prefix: str) -> Path:
-    cfg = work / f"config-{prefix}"
-    cfg.mkdir()
-    (cfg / "newsmon.toml").write_text(
-        "[crawl]\nconcurrent_requests = 16\nconcurrent_requests_per_domain = 16\n"
-        "autothrottle = false\nobey_robots_txt = false\nmax_items_per_feed = 100000\n"
-        f'[distributed]\nkey_prefix = "{prefix}"\n',
-        encoding="utf-8",
+    return write_bench_config(
+        work / f"config-{prefix}", feeds, f'[distributed]\nkey_prefix = "{prefix}"\n'
     )
-    (cfg / "sources.toml").write_text(
-        "".join(
-            f'[[source]]\nname = "bench{i}"\nurl = "{url}"\nallow_private = true\n'
-            for i, url in enumerate(feeds)
-        ),
-        encoding="utf-8",
-    )
-    topics = ROOT / "config" / "topics.toml"
-    shutil.copy(topics, cfg / "topics.toml")
-    return cfg
 
 
 def _size(engine: Engine) -> int:

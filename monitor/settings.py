@@ -42,6 +42,13 @@ EXTENSIONS = {
 
 DOWNLOADER_MIDDLEWARES = {
     "monitor.middlewares.AddressGuardMiddleware": 50,
+    # Scrapy 2.19's robots.txt middleware lets through requests that waited for the
+    # file after the first one: the shared one hands each its own answer.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "monitor.spiders.politeness.SharedRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "monitor.spiders.politeness.PoliteRetryMiddleware": 550,
+    "monitor.spiders.politeness.SourceDelayMiddleware": 560,
     "monitor.middlewares.CharsetRepairMiddleware": 560,
     "monitor.middlewares.RedirectLoopMiddleware": 650,
 }

@@ -20,7 +20,6 @@ from monitor.discovery import ParseResult, extract_listing_links, sitemaps_from_
 from monitor.source_config import SourceConfig
 from monitor.spiders import source_kinds as kinds
 from monitor.spiders.failures import classify_failure
-from monitor.spiders.politeness import MIDDLEWARES
 
 _PLAIN_WORDS = {
     "robots": "blocked by robots.txt",
@@ -71,10 +70,6 @@ class _OneShot(Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-        for name, order in MIDDLEWARES.items():
-            middlewares.setdefault(name, order)
-        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
         settings.set("ITEM_PIPELINES", {}, priority="spider")
         extensions = dict(settings.getdict("EXTENSIONS"))
         extensions["monitor.recorder.RunRecorder"] = None

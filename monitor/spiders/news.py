@@ -17,7 +17,6 @@ from typing import Any
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
-from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
@@ -37,7 +36,6 @@ from monitor.http_cache import ConditionalGet, is_transient
 from monitor.items import PageItem
 from monitor.spiders import source_kinds as kinds
 from monitor.spiders.failures import classify_failure, looks_binary
-from monitor.spiders.politeness import MIDDLEWARES
 from storage.articles import known_url_hashes
 from storage.engine import open_database
 
@@ -88,14 +86,6 @@ class NewsSpider(Spider):
         self.seen_listings: set[str] = set()
         self.sitemaps_requested: Counter[str] = Counter()
         self.section_pages: Counter[str] = Counter()
-
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-        for name, order in MIDDLEWARES.items():
-            middlewares.setdefault(name, order)
-        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:

@@ -1,8 +1,8 @@
 """Downloader middlewares for politeness: a per-source minimum delay, and retries on 429
 and 503 that wait as long as the server asks (Retry-After) or back off exponentially.
 
-The news spider registers them (NewsSpider.update_settings), so a crawl of any spider
-without sources is unaffected.
+monitor/settings.py registers them; requests without a source (robots.txt, a spider of
+another project) pass through unchanged.
 """
 
 from __future__ import annotations
@@ -28,13 +28,6 @@ from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
-MIDDLEWARES = {
-    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "monitor.spiders.politeness.SharedRobotsTxtMiddleware": 100,
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "monitor.spiders.politeness.PoliteRetryMiddleware": 550,
-    "monitor.spiders.politeness.SourceDelayMiddleware": 560,
-}
 BACKOFF_CODES = frozenset({429, 503})
 
 
