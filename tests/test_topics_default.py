@@ -67,6 +67,11 @@ POSITIVE = {
         "Из КНДР в Приморье прибыли сотни человек на заработки",
         "Граждан КНДР трудоустраивают в России под видом студентов",
         "Программисты из КНДР устраивались в западные компании",
+        # logging camps, textile work, forced labour
+        "В Амурской области северокорейцы заняты на лесозаготовках",
+        "Лесопромышленные лагеря КНДР в Хабаровском крае снова заполнены",
+        "Работницы из Северной Кореи шьют одежду на фабриках Приморья",
+        "Принудительный труд граждан КНДР на российских стройках",
     ],
     "ja": [
         "北朝鮮の労働者がロシアの建設現場で働いている",
@@ -84,6 +89,7 @@ POSITIVE = {
         "朝鲜向海外输出劳动力赚取外汇",
         "朝鲜IT工人用假身份在美国公司远程工作",
         "北韓移工在俄羅斯建築工地工作",
+        "俄罗斯远东的朝鲜伐木工生活艰苦",
     ],
     "de": [
         "Nordkoreanische Arbeiter schuften auf russischen Baustellen",
@@ -93,6 +99,8 @@ POSITIVE = {
         "In Polen schuften Nordkoreaner unter sklavenähnlichen Bedingungen",
         "Nordkoreanische IT-Fachkräfte arbeiten mit falschen Identitäten für US-Firmen",
         "Russland wirbt Fachkräfte aus Nordkorea für den Wohnungsbau an",
+        "Nordkoreanische Näherinnen nähen in China Kleidung für europäische Marken",
+        "Forstarbeiter aus Nordkorea fällen Bäume im Fernen Osten Russlands",
     ],
     "fr": [
         "Des travailleurs nord-coréens envoyés en Russie avec des visas d'étudiant",
@@ -102,6 +110,7 @@ POSITIVE = {
         "Des entreprises américaines embauchent par erreur des développeurs nord-coréens",
         "Des Nord-Coréens envoyés à l'étranger travaillent comme esclaves",
         "Les salariés nord-coréens reversent leur paie au régime",
+        "Des couturières nord-coréennes cousent pour des marques chinoises",
     ],
     "uk": [
         "Північнокорейські робітники працюють на будівництвах у Росії",
@@ -111,6 +120,8 @@ POSITIVE = {
         "Північнокорейці працюють на будівництвах у Росії",
         "КНДР відправляє своїх громадян на заробітки до Росії",
         "Трудові мігранти з КНДР замінюють росіян на будовах",
+        "Працівниці з КНДР шиють одяг на фабриках Китаю",
+        "Лісозаготівлі на Далекому Сході: північнокорейські лісоруби повертаються",
     ],
     "bg": [
         "Севернокорейски работници пристигат в Русия със студентски визи",
@@ -122,6 +133,10 @@ POSITIVE = {
         "Północnokoreańscy robotnicy w Polsce: praca przymusowa",
         "Północnokoreańczycy pracują w polskich stoczniach",
         "Praca niewolnicza obywateli Korei Północnej w Rosji",
+        "KRLD wysyła robotników do Rosji mimo sankcji",
+        "Koreańczycy z Północy pracowali w szklarniach pod Warszawą",
+        "Informatycy z Korei Płn. podszywali się pod Amerykanów, by dostać zdalną pracę",
+        "Reżim w Pjongjangu zatrudnia szwaczki w chińskich fabrykach",
     ],
     "is": ["Norðurkóreskir verkamenn sendir til Rússlands"],
 }
@@ -166,6 +181,8 @@ NEAR_MISS = {
         "Северокорейские хакеры похитили криптовалюту",
         "Северокорейские хакеры: тысячи программистов работают на режим",
         "Северокорейцы воюют в Курской области",
+        "КНДР экспортирует морепродукты в Китай в обход санкций",
+        "Ким Чен Ын посетил рыбоперерабатывающий завод в Синпхо",
     ],
     "ja": [
         "北朝鮮兵がクルスクに派遣された",
@@ -207,7 +224,13 @@ NEAR_MISS = {
         "Шукачі роботи з України виїжджають до Польщі",
     ],
     "bg": ["Севернокорейски войници воюват в Курск"],
-    "pl": ["Żołnierze z Korei Północnej walczą w obwodzie kurskim"],
+    "pl": [
+        "Żołnierze z Korei Północnej walczą w obwodzie kurskim",
+        "Hakerzy z Korei Północnej ukradli kryptowaluty warte miliard dolarów",
+        "Korea Północna zwodowała okręt podwodny w stoczni w Sinpo",
+        "Wizy studenckie dla cudzoziemców będą trudniejsze do uzyskania",
+        "Pracownicy z Ukrainy i Kazachstanu w polskich stoczniach",
+    ],
     "is": ["Norðurkóreskir hermenn berjast í Kúrsk"],
 }
 
