@@ -1,0 +1,144 @@
+"""The held-out story set is well formed, big enough and apart from the development set.
+
+tests/data/stories/heldout.jsonl labels real 2023-2024 events (copies, rewrites and
+look-alike events that must stay apart) that the clustering was never tuned on; it is
+worth something only while no page of it is also in pairs.jsonl, the set the thresholds
+were fitted to, and no event label is shared between the two. The texts live outside the
+repository, in CACHE, keyed by the sha1 of the URL exactly as written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.test_relevance_heldout_data import _records, _same_page
+
+DATA_DIR = Path(__file__).parent / "data" / "stories"
+HELDOUT = DATA_DIR / "heldout.jsonl"
+DEV = DATA_DIR / "pairs.jsonl"
+CACHE = Path("/work/relevance-cache/stories_heldout")
+FIELDS = {"url", "language", "group", "kind", "title"}
+LANGUAGES = {"en", "de", "ru", "ko", "fr", "es"}
+KINDS = {"original", "copy", "rewrite"}
+GROUP = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+MIN_TEXT = 200
+
+
+def _cache_file(url: str) -> Path:
+    return CACHE / f"{hashlib.sha1(url.encode('utf-8')).hexdigest()}.json"
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict[str, Any]]:
+    return _records(HELDOUT)
+
+
+@pytest.fixture(scope="module")
+def dev() -> list[dict[str, Any]]:
+    return _records(DEV)
+
+
+def _problems(record: dict[str, Any]) -> list[str]:
+    """What is wrong with one line of the set (empty when nothing is)."""
+    if set(record) != FIELDS or not all(isinstance(record.get(f), str) for f in FIELDS):
+        return [f"fields {sorted(record)} are not the string fields {sorted(FIELDS)}"]
+    problems = []
+    if not all(record[f].strip() for f in FIELDS):
+        problems.append("an empty field")
+    if record["language"] not in LANGUAGES:
+        problems.append(f"language {record['language']!r}")
+    if record["kind"] not in KINDS:
+        problems.append(f"kind {record['kind']!r}")
+    if not GROUP.fullmatch(record["group"]):
+        problems.append(f"group {record['group']!r} is not a lower-case slug")
+    parts = urlsplit(record["url"])
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        problems.append("not an absolute http(s) URL")
+    if len(record["title"]) > 200:  # titles are short facts, never copied body text
+        problems.append("title longer than 200 characters")
+    return problems
+
+
+def test_every_record_is_well_formed(records: list[dict[str, Any]]) -> None:
+    bad = {r.get("url", "?"): p for r in records if (p := _problems(r))}
+    assert bad == {}
+
+
+def test_the_checks_catch_a_bad_record() -> None:
+    good = {
+        "url": "https://a.example/1",
+        "language": "ko",
+        "group": "some-event-2024",
+        "kind": "rewrite",
+        "title": "t",
+    }
+    assert _problems(good) == []
+    assert _problems({**good, "url": "a.example/1"}) != []
+    assert _problems({**good, "language": "xx"}) != []
+    assert _problems({**good, "kind": "rumour"}) != []
+    assert _problems({**good, "group": "Some Event"}) != []
+    assert _problems({"url": "https://a.example/1"}) != []
+
+
+def test_kinds_are_the_development_sets_vocabulary(
+    records: list[dict[str, Any]], dev: list[dict[str, Any]]
+) -> None:
+    assert {r["kind"] for r in records} <= {d["kind"] for d in dev}
+
+
+def test_urls_are_unique_even_up_to_scheme_www_and_slash(records: list[dict[str, Any]]) -> None:
+    urls = [r["url"] for r in records]
+    assert len({_same_page(u) for u in urls}) == len(urls)
+
+
+def test_no_url_is_shared_with_the_development_set(
+    records: list[dict[str, Any]], dev: list[dict[str, Any]]
+) -> None:
+    seen = {_same_page(d["url"]) for d in dev}
+    assert [r["url"] for r in records if _same_page(r["url"]) in seen] == []
+
+
+def test_no_event_label_is_shared_with_the_development_set(
+    records: list[dict[str, Any]], dev: list[dict[str, Any]]
+) -> None:
+    assert {r["group"] for r in records} & {d["group"] for d in dev} == set()
+
+
+def test_enough_stories_of_several_outlets_and_lone_look_alikes(
+    records: list[dict[str, Any]],
+) -> None:
+    sizes = Counter(r["group"] for r in records)
+    assert len(records) >= 70
+    assert sum(1 for n in sizes.values() if n >= 2) >= 18
+    assert sum(1 for n in sizes.values() if n == 1) >= 8  # distractors: must not merge
+    assert max(sizes.values()) <= 6
+
+
+def test_several_languages_have_their_own_rewrites(records: list[dict[str, Any]]) -> None:
+    rewrites = Counter(r["language"] for r in records if r["kind"] == "rewrite")
+    for language in ("en", "de", "ru", "ko", "fr"):
+        assert rewrites[language] >= 5, language
+
+
+def test_cached_texts_cover_the_set_when_present(records: list[dict[str, Any]]) -> None:
+    """On a machine that has the texts, each is there, under its URL, long enough."""
+    if not CACHE.is_dir():
+        pytest.skip(f"{CACHE} is not on this machine")
+    bad = []
+    for record in records:
+        path = _cache_file(record["url"])
+        if not path.is_file():
+            bad.append(f"missing: {record['url']}")
+            continue
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if cached.get("url") != record["url"] or len(cached.get("text", "")) < MIN_TEXT:
+            bad.append(f"wrong url or short text: {record['url']}")
+    assert bad == []
