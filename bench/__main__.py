@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "relevance": "bench.relevance",
     "stories": "bench.stories",
     "distributed": "bench.distributed",
+    "fetch-texts": "bench.fetch_texts",
 }
 
 
