@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import Article
@@ -93,14 +94,13 @@ def candidate_ids(
         sql += " ORDER BY bm25(articles_fts) LIMIT :limit"
         return [int(r[0]) for r in session.execute(text(sql), params)]
     if dialect == "postgresql":
-        vector = func.to_tsvector(
-            "simple", func.coalesce(Article.title, "") + " " + func.coalesce(Article.text, "")
-        )
+        # A stored generated column (migration 0008): nothing is recomputed per row.
+        vector: ColumnElement[Any] = literal_column("articles.search_vector")
         query = func.to_tsquery("simple", _tsquery(usable))
         stmt = (
             select(Article.id)
             .where(vector.op("@@")(query), Article.duplicate_of_id.is_(None))
-            .order_by(func.ts_rank(vector, query).desc())
+            .order_by(func.ts_rank(vector, query).desc(), Article.id.desc())
             .limit(limit)
         )
         if since is not None:
@@ -122,4 +122,17 @@ def load_articles(session: Session, ids: Sequence[int]) -> list[Article]:
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
         found.extend(session.scalars(select(Article).where(Article.id.in_(chunk))))
+    return found
+
+
+def load_texts(session: Session, ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    """(id, title, text) of the candidates: the exact test needs no more than that, and
+    building thousands of full rows cost more than testing them."""
+    found: list[tuple[int, str, str]] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        rows = session.execute(
+            select(Article.id, Article.title, Article.text).where(Article.id.in_(chunk))
+        )
+        found.extend((int(i), title or "", body or "") for i, title, body in rows)
     return found

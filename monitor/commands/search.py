@@ -12,7 +12,7 @@ from monitor.commands.base import CommandContext
 from monitor.matching import Matcher, QuerySyntaxError, TopicMatch, compile_query
 from monitor.store import match_records
 from storage.articles import iter_article_ids, replace_matches
-from storage.search import candidate_ids, load_articles, recent_ids
+from storage.search import candidate_ids, load_articles, load_texts, recent_ids
 
 
 def register(sub: Any) -> None:
@@ -25,8 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--candidates",
         type=int,
-        default=5000,
-        help="at most this many full-text candidates are tested (default 5000)",
+        default=2000,
+        help="at most this many full-text candidates, best ranked first, are tested (default 2000)",
     )
     p.add_argument("--json", action="store_true", help="a JSON array on stdout")
     p.set_defaults(handler=run_search)
@@ -52,7 +52,6 @@ def run_search(args: argparse.Namespace, ctx: CommandContext) -> int:
     except QuerySyntaxError as exc:
         print(f"newsmon: bad query: {exc}", file=sys.stderr)
         return 2
-    results: list[tuple[TopicMatch, Any]] = []
     with ctx.session() as session:
         ids = candidate_ids(session, query.narrowing(), since=args.since, limit=args.candidates)
         if ids is None:
@@ -62,12 +61,15 @@ def run_search(args: argparse.Namespace, ctx: CommandContext) -> int:
                 file=sys.stderr,
             )
             ids = recent_ids(session, since=args.since, limit=args.candidates)
-        for article in load_articles(session, ids):
-            m = query.match(article.title, article.text)
-            if m is not None:
-                results.append((m, article))
-        results.sort(key=lambda r: (-r[0].score, -r[1].id))
-        shown = results[: args.limit]
+        found = [
+            (m, article_id)
+            for article_id, title, body in load_texts(session, ids)
+            if (m := query.match(title, body)) is not None
+        ]
+        found.sort(key=lambda r: (-r[0].score, -r[1]))
+        top = found[: args.limit]
+        rows = {a.id: a for a in load_articles(session, [i for _, i in top])}
+        shown: list[tuple[TopicMatch, Any]] = [(m, rows[i]) for m, i in top if i in rows]
         if args.json:
             out = [
                 {
@@ -87,7 +89,7 @@ def run_search(args: argparse.Namespace, ctx: CommandContext) -> int:
             print(f"        {a.url}", file=ctx.stdout)
             if m.snippet:
                 print(f"        {_highlight(m.snippet, m.highlights)}", file=ctx.stdout)
-        print(f"{len(results)} match(es), {len(shown)} shown", file=ctx.stdout)
+        print(f"{len(found)} match(es), {len(shown)} shown", file=ctx.stdout)
     return 0
 
 
