@@ -27,7 +27,6 @@ from lxml import html as lxml_html
 from sqlalchemy import insert
 
 from bench.common import DEFAULT_CORPUS, append_results, corpus_pages
-from monitor.stories import StoriesSettings, StoryIndex
 from monitor.story_features import (
     MAX_FEATURES,
     SIGNATURE_VERSION,
@@ -41,6 +40,8 @@ from monitor.story_features import (
     title_words,
     tokens,
 )
+from monitor.story_index import StoryIndex
+from monitor.story_settings import StoriesSettings
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜÀ-Ý0-9\"“])")

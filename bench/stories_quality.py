@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
 
-from monitor.stories import StoriesSettings, StoryIndex
 from monitor.story_features import SHINGLE, signature, words
+from monitor.story_index import StoryIndex
+from monitor.story_settings import StoriesSettings
 
 REPO = Path(__file__).resolve().parent.parent
 PAIRS = REPO / "tests" / "data" / "stories" / "pairs.jsonl"

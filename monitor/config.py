@@ -22,7 +22,7 @@ from monitor.matching import TopicConfig, TopicsFile
 from monitor.schedule_settings import DigestSettings, ScheduleSettings
 from monitor.source_config import SourceConfig as SourceConfig  # re-exported
 from monitor.source_config import SourceKind as SourceKind
-from monitor.stories import StoriesSettings
+from monitor.story_settings import StoriesSettings
 from monitor.validation import check_unique_names
 
 CONFIG_FILES = ("newsmon.toml", "sources.toml", "topics.toml")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from monitor.stories import Candidate, StoriesSettings, StoryIndex, band_key_matrix
+from monitor.story_bands import band_key_matrix
 from monitor.story_features import (
     LOADABLE_VERSIONS,
     MIN_SHINGLES,
@@ -24,6 +24,9 @@ from monitor.story_features import (
     pack,
     signature,
 )
+from monitor.story_index import StoryIndex
+from monitor.story_settings import StoriesSettings
+from monitor.story_verify import Candidate
 from storage import stories as repo
 from storage.models import Article, Story
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.deliver import deliver_pending
 from monitor.alerts.watchers import Watcher
-from monitor.stories import StoriesSettings
 from monitor.story_assign import StoryAssigner
+from monitor.story_settings import StoriesSettings
 from storage.alerts import retry_failed
 from storage.models import AlertDelivery
 from tests.alerts_data import (

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.stories import StoriesSettings
 from monitor.story_assign import StoryAssigner
+from monitor.story_settings import StoriesSettings
 from storage.models import AlertEvent, Article
 from tests.alerts_data import T0, TEXT, Clock, sessions, store, story_text, topic_match, watcher
 

@@ -10,8 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from monitor.stories import StoriesSettings, StoryIndex, band_keys, same_story
+from monitor.story_bands import band_keys
 from monitor.story_features import jaccard_estimate, name_key, signature, strong_features, tokens
+from monitor.story_index import StoryIndex
+from monitor.story_settings import StoriesSettings
+from monitor.story_verify import same_story
 from tests.stories_texts import (
     BOILER_A,
     IT_WORKERS,
@@ -200,8 +203,8 @@ def test_bulk_load_builds_the_same_index_as_adding_row_by_row() -> None:
 def test_posting_lists_stay_bounded_and_keep_their_newest_ids() -> None:
     """A feature held by many articles keeps only its newest ids; after expiry the
     survivors are still found through it."""
-    from monitor.stories import MAX_POSTINGS
     from monitor.story_features import StorySignature, feature_hash, pack
+    from monitor.story_postings import MAX_POSTINGS
 
     index = StoryIndex(StoriesSettings(rare_max_share=1.0, rare_min_docs=10**6))
     n = 3 * MAX_POSTINGS

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.commands.base import CommandContext
 from monitor.commands.stories import register, run_restory, run_stories
-from monitor.stories import StoriesSettings
 from monitor.story_assign import StoryAssigner, restory
 from monitor.story_features import pack, signature, strong_features, title_words, tokens
+from monitor.story_settings import StoriesSettings
 from storage.engine import open_database, session_factory
 from storage.models import Article, ArticleSignature, Story
 from storage.stories import list_stories

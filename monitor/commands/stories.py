@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from monitor.commands.base import CommandContext
-from monitor.stories import StoriesSettings
 from monitor.story_assign import restory
+from monitor.story_settings import StoriesSettings
 from storage.stories import StoryView, list_stories
 
 

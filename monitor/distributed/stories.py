@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from monitor.crawl_settings import crawl_config
 from monitor.pipelines import StorePipeline
-from monitor.stories import StoriesSettings
 from monitor.story_assign import StoryAssigner
 from monitor.story_features import StorySignature
+from monitor.story_settings import StoriesSettings
 from storage.engine import open_database
 from storage.models import Article, ArticleSignature
 

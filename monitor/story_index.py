@@ -1,70 +1,39 @@
-"""Story clustering (pure): settings, the "same story?" decision and the in-memory index.
+"""The story index (pure): the window's signatures and the search for candidates.
 
 The index holds the signatures (monitor.story_features) of the articles seen in the last
 ``window_days``. For a new article it finds candidates two ways, both O(1) in the index
-size: MinHash LSH buckets (copies) and an inverted index on rare features (rewrites),
-then verifies each candidate with :func:`same_story`. Features are 64-bit hashes (their
-low bits the class: figure, name, word); the bulky tables are numpy arrays
-(monitor.story_tables), and a start-up rebuild fills an empty index in one ``bulk_load``.
-The article joins the story of the best verified candidate, or starts a new one.
-Nothing here does I/O: the glue that persists signatures and stories is
-monitor.story_assign.
+size: MinHash LSH buckets (copies; keys from monitor.story_bands) and an inverted index
+on rare features (rewrites; rarity from monitor.story_rarity), then verifies each
+candidate (monitor.story_verify). Features are 64-bit hashes (their low bits the class:
+figure, name, word); the bulky tables are numpy arrays (monitor.story_tables), and a
+start-up rebuild fills an empty index in one ``bulk_load``. The article joins the story
+of the best verified candidate, or starts a new one. Nothing here does I/O: the glue
+that persists signatures and stories is monitor.story_assign.
 """
 
 from __future__ import annotations
 
 import heapq
-import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from itertools import chain
 
 import numpy as np
-import numpy.typing as npt
 
-from monitor.story_features import (
-    MIN_SHINGLES,
-    NUM_PERM,
-    WORD,
-    StorySignature,
-    feature_hash,
-    jaccard_estimate,
-    title_similarity,
-)
+from monitor.story_bands import LSH_BANDS, band_key_matrix, band_keys
+from monitor.story_features import MIN_SHINGLES, StorySignature, feature_hash, jaccard_estimate
+from monitor.story_postings import MAX_POSTINGS, Postings, list_article, readable, sweep
+from monitor.story_rarity import common_df, rare_weights
 from monitor.story_settings import StoriesSettings
 from monitor.story_tables import LshTable, postings_and_df
+from monitor.story_verify import Candidate, agrees_with_story, same_story
 
-__all__ = ["Candidate", "StoriesSettings", "StoryIndex", "Verdict", "same_story"]
-
-LSH_BANDS = 16
-LSH_ROWS = NUM_PERM // LSH_BANDS
 LOOKUP_FEATURES = 16
-MAX_POSTINGS = 256
 MAX_VERIFY = 8
 LOOKUP_MIN_HITS = 2
-MAJORITY_CHECK = 6
 COUNTS_CACHE = 4096
-_BAND_MIX = np.array(
-    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
-    dtype=np.uint64,
-)[:LSH_ROWS]
-_BAND_SALT = np.arange(LSH_BANDS, dtype=np.uint64) * np.uint64(0xFF51AFD7ED558CCD)
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    same: bool
-    score: float
-    reason: str
-    """"copy", "rewrite", "title+rewrite" or "" when not the same story."""
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    article_id: int
-    story_id: int
-    verdict: Verdict
 
 
 @dataclass(slots=True)
@@ -78,33 +47,6 @@ class _Entry:
     independent: bool
 
 
-def _when(sig: StorySignature) -> datetime | None:
-    return sig.published or sig.seen
-
-
-def band_keys(sig: StorySignature) -> list[int]:
-    """LSH keys (one per band, salted by band) or [] when the text is too short to tell."""
-    if sig.shingles < MIN_SHINGLES:
-        return []
-    return band_keys_many([sig])[0]
-
-
-def band_keys_many(sigs: list[StorySignature]) -> list[list[int]]:
-    """band_keys of many signatures in one numpy pass (index rebuilds)."""
-    if not sigs:
-        return []
-    keys = band_key_matrix(b"".join(s.minhash for s in sigs), len(sigs)).tolist()
-    return [k if s.shingles >= MIN_SHINGLES else [] for s, k in zip(sigs, keys, strict=True)]
-
-
-def band_key_matrix(minhashes: bytes, count: int) -> npt.NDArray[np.uint64]:
-    """(count, LSH_BANDS) band keys of ``count`` concatenated MinHashes, in one numpy pass."""
-    rows = np.frombuffer(minhashes, dtype="<u4").astype(np.uint64)
-    rows = rows.reshape(count, LSH_BANDS, LSH_ROWS)
-    keys: npt.NDArray[np.uint64] = (rows * _BAND_MIX).sum(axis=2) ^ _BAND_SALT
-    return keys
-
-
 class StoryIndex:
     """Signatures of the window's articles, with LSH buckets and rare-feature postings.
 
@@ -112,22 +54,15 @@ class StoryIndex:
     MinHash alone) is already there adds nothing to the feature frequencies, so fifty
     copies of one wire story keep its names rare, while a name used by many separately
     written articles ("Pyongyang" for a North Korea topic) becomes common. Copies are
-    found without the features, so merges cannot feed back into rarity.
-
-    Posting lists are append-only and cleaned lazily: removed ids are skipped when read
-    and swept out once as many have been removed as are indexed, so expiry costs
-    amortised O(features) per article. A list is never read once it holds more than
-    MAX_POSTINGS ids, so it keeps at most the newest MAX_POSTINGS + 1 live ones (trimmed
-    when it reaches twice that): memory per feature is bounded whatever the window. As
-    articles expire oldest first, a trimmed list that falls back under the cap still
-    holds every live id of its feature.
+    found without the features, so merges cannot feed back into rarity. Posting lists
+    are bounded and cleaned lazily (monitor.story_postings).
     """
 
     def __init__(self, settings: StoriesSettings) -> None:
         self.settings = settings
         self._entries: dict[int, _Entry] = {}
         self._buckets = LshTable()
-        self._postings: dict[int, list[int]] = {}
+        self._postings: Postings = {}
         self._stale = 0  # removed articles still listed in postings
         self._df: Counter[int] = Counter()  # independent texts holding a feature (rarity)
         self._independent = 0
@@ -151,17 +86,6 @@ class StoryIndex:
         return entry.story_id if entry else None
 
     # -- rarity -----------------------------------------------------------------------
-    def _common_df(self) -> float:
-        """Frequency above which a feature is common.
-
-        ``rare_min_docs`` texts, or ``rare_max_share`` of them in a large window; in a
-        nearly empty window (a new topic) a feature in over a quarter of the few texts
-        (and at least three) is common already: the topic's own names, not a story's.
-        """
-        n = self._independent
-        floor = min(float(self.settings.rare_min_docs), 2 + n / 4)
-        return max(floor, self.settings.rare_max_share * n)
-
     def weight(self, feature: str | int, own: Counter[int] | None = None) -> float:
         """Inverse frequency of a feature among the window's independent texts; 0 if common.
 
@@ -227,17 +151,8 @@ class StoryIndex:
         self._members.setdefault(story_id, []).append(article_id)
         self._counts.pop(story_id, None)
         self._buckets.add(keys, article_id, self._entries.keys)
-        postings = self._postings
         features = sig.feature_ids()
-        cap = 2 * MAX_POSTINGS
-        for f in features:
-            plist = postings.get(f)
-            if plist is None:
-                postings[f] = [article_id]
-            else:
-                plist.append(article_id)
-                if len(plist) > cap:
-                    self._trim(f, plist)
+        list_article(self._postings, features, article_id, self._entries)
         if independent:
             self._independent += 1
             self._df.update(features)
@@ -291,17 +206,6 @@ class StoryIndex:
         self._df = Counter(df)
         self._independent = int(flags.sum())
 
-    def _trim(self, feature: int, plist: list[int]) -> None:
-        """Keep the newest MAX_POSTINGS + 1 live ids of a full posting list."""
-        self._live(feature, plist)
-
-    def _live(self, feature: int, plist: list[int]) -> list[int]:
-        """Drop removed ids from one posting list (keeping its newest MAX_POSTINGS + 1)."""
-        entries = self._entries
-        kept = [a for a in plist if a in entries][-(MAX_POSTINGS + 1) :]
-        self._postings[feature] = kept
-        return kept
-
     def remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
         if entry is None:
@@ -325,18 +229,8 @@ class StoryIndex:
                     del df[f]
         self._stale += 1
         if self._stale > max(1000, len(self._entries)):
-            self._sweep()
-
-    def _sweep(self) -> None:
-        """Drop removed ids from all posting lists (amortised O(1) per removal)."""
-        entries = self._entries
-        for f, plist in list(self._postings.items()):
-            kept = [a for a in plist if a in entries]
-            if kept:
-                self._postings[f] = kept
-            else:
-                del self._postings[f]
-        self._stale = 0
+            sweep(self._postings, self._entries)
+            self._stale = 0
 
     def set_story(self, article_id: int, story_id: int) -> None:
         entry = self._entries.get(article_id)
@@ -375,15 +269,13 @@ class StoryIndex:
         suffice, and the cost per article stays flat as the window grows.
         """
         found = self._lsh_hits(band_keys(sig))
-        common = self._common_df()
+        common = common_df(self._independent, self.settings)
         df_get = self._df.get
         known = sorted((df, f) for f in sig.feature_ids() if 0 < (df := df_get(f, 0)) <= common)
         lists = []
         for df, f in known[:LOOKUP_FEATURES]:
-            plist = self._postings.get(f, [])
-            if len(plist) > MAX_POSTINGS and df <= MAX_POSTINGS and self._stale:
-                plist = self._live(f, plist)  # may be long only with removed ids
-            if len(plist) <= MAX_POSTINGS:
+            plist = readable(self._postings, f, df, self._stale, self._entries)
+            if plist is not None:
                 lists.append(plist)
         hits = Counter(chain.from_iterable(lists))
         need = min(LOOKUP_MIN_HITS, self.settings.rewrite_min_shared)
@@ -394,20 +286,7 @@ class StoryIndex:
 
     def weights(self, features: list[int], own: Counter[int] | None = None) -> dict[int, float]:
         """Rare features of one side with their weights (common ones left out)."""
-        df_get = self._df.get
-        common = self._common_df()
-        log_n = math.log(max(self._independent, self.settings.idf_floor_docs) + 1)
-        log = math.log
-        word = self.settings.word_weight
-        out = {}
-        for f in features:
-            df = df_get(f, 0)
-            if own:
-                df -= own.get(f, 0)
-            if df <= common:
-                w = log_n - log(df + 1)
-                out[f] = w * word if f & 3 == WORD else w
-        return out
+        return rare_weights(features, self._df, self._independent, self.settings, own)
 
     def query(self, sig: StorySignature) -> list[Candidate]:
         """Verified candidates, best first, at most one per story.
@@ -428,80 +307,20 @@ class StoryIndex:
             verdict = same_story(sig, entry.sig, self, mine, own)
             if not verdict.same:
                 continue
-            if verdict.reason != "copy" and not self._agrees_with_story(sig, sid, aid, mine, own):
+            if verdict.reason != "copy" and not agrees_with_story(
+                sig, self._other_signatures(sid, aid), self, mine, own
+            ):
                 continue
             held = best.get(sid)
             if held is None or verdict.score > held.verdict.score:
                 best[sid] = Candidate(aid, sid, verdict)
         return sorted(best.values(), key=lambda c: (-c.verdict.score, c.article_id))
 
-    def _agrees_with_story(
-        self,
-        sig: StorySignature,
-        story_id: int,
-        matched: int,
-        mine: dict[int, float],
-        own: Counter[int],
-    ) -> bool:
-        others = [a for a in self._members.get(story_id, ()) if a != matched][:MAJORITY_CHECK]
-        if not others:
-            return True
-        agree = 1  # the matched article
-        for aid in others:
-            verdict = same_story(sig, self._entries[aid].sig, self, mine, own)
-            agree += verdict.same
-        return 2 * agree >= len(others) + 1
+    def _other_signatures(self, story_id: int, matched: int) -> Iterator[StorySignature]:
+        """Signatures of a story's indexed articles other than ``matched`` (read lazily)."""
+        entries = self._entries
+        return (entries[a].sig for a in self._members.get(story_id, ()) if a != matched)
 
     def best_story(self, sig: StorySignature) -> Candidate | None:
         found = self.query(sig)
         return found[0] if found else None
-
-
-def _gap_days(a: StorySignature, b: StorySignature) -> float | None:
-    ta, tb = _when(a), _when(b)
-    if ta is None or tb is None:
-        return None
-    ta = ta if ta.tzinfo else ta.replace(tzinfo=UTC)
-    tb = tb if tb.tzinfo else tb.replace(tzinfo=UTC)
-    return abs((ta - tb) / timedelta(days=1))
-
-
-def same_story(
-    a: StorySignature,
-    b: StorySignature,
-    index: StoryIndex,
-    weights_a: dict[int, float] | None = None,
-    own: Counter[int] | None = None,
-) -> Verdict:
-    """Decide whether ``a`` and ``b`` tell the same story.
-
-    1. Copy: estimated shingle Jaccard >= ``copy_jaccard``. Syndicated copies with
-       another headline, leftover boilerplate or one rewritten paragraph stay well above
-       0.5; unrelated articles on one topic stay below 0.15.
-    2. Rewrite (within ``rewrite_gap_days``): the rare features both share weigh at least
-       ``rewrite_overlap`` of the smaller side's rare-feature weight, and they number at
-       least ``rewrite_min_shared`` (``title_min_shared`` when the titles are similar).
-       Rarity comes from the index: a name in 1% of the window's texts ("Russia" for a
-       Russia topic) neither links nor weighs, so two stories on one topic on one day
-       need their own facts in common.
-    """
-    s = index.settings
-    jac = jaccard_estimate(a, b)
-    if jac >= s.copy_jaccard:
-        return Verdict(True, 1.0 + jac, "copy")
-    gap = _gap_days(a, b)
-    if gap is not None and gap > s.rewrite_gap_days:
-        return Verdict(False, jac, "")
-    wa = index.weights(a.feature_ids(), own) if weights_a is None else weights_a
-    wb = index.weights(b.feature_ids(), own)
-    if not wa or not wb:
-        return Verdict(False, jac, "")
-    shared = wa.keys() & wb.keys()
-    overlap = sum(wa[f] for f in shared) / min(sum(wa.values()), sum(wb.values()))
-    tsim = title_similarity(a, b)
-    if overlap >= s.rewrite_overlap:
-        if len(shared) >= s.rewrite_min_shared:
-            return Verdict(True, overlap, "rewrite")
-        if tsim >= s.title_similarity and len(shared) >= s.title_min_shared:
-            return Verdict(True, overlap, "title+rewrite")
-    return Verdict(False, max(jac, overlap), "")

@@ -1,0 +1,112 @@
+"""Whether two articles tell one story (pure): the copy and rewrite rules, and the
+majority check that keeps a story from growing by chaining.
+
+The index (monitor.story_index) finds candidates cheaply and unverified; every candidate
+goes through :func:`same_story`, and a rewrite also through :func:`agrees_with_story`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from monitor.story_features import StorySignature, jaccard_estimate, title_similarity
+
+if TYPE_CHECKING:
+    from monitor.story_index import StoryIndex
+
+MAJORITY_CHECK = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    same: bool
+    score: float
+    reason: str
+    """"copy", "rewrite", "title+rewrite" or "" when not the same story."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    article_id: int
+    story_id: int
+    verdict: Verdict
+
+
+def _when(sig: StorySignature) -> datetime | None:
+    return sig.published or sig.seen
+
+
+def _gap_days(a: StorySignature, b: StorySignature) -> float | None:
+    ta, tb = _when(a), _when(b)
+    if ta is None or tb is None:
+        return None
+    ta = ta if ta.tzinfo else ta.replace(tzinfo=UTC)
+    tb = tb if tb.tzinfo else tb.replace(tzinfo=UTC)
+    return abs((ta - tb) / timedelta(days=1))
+
+
+def same_story(
+    a: StorySignature,
+    b: StorySignature,
+    index: StoryIndex,
+    weights_a: dict[int, float] | None = None,
+    own: Counter[int] | None = None,
+) -> Verdict:
+    """Decide whether ``a`` and ``b`` tell the same story.
+
+    1. Copy: estimated shingle Jaccard >= ``copy_jaccard``. Syndicated copies with
+       another headline, leftover boilerplate or one rewritten paragraph stay well above
+       0.5; unrelated articles on one topic stay below 0.15.
+    2. Rewrite (within ``rewrite_gap_days``): the rare features both share weigh at least
+       ``rewrite_overlap`` of the smaller side's rare-feature weight, and they number at
+       least ``rewrite_min_shared`` (``title_min_shared`` when the titles are similar).
+       Rarity comes from the index: a name in 1% of the window's texts ("Russia" for a
+       Russia topic) neither links nor weighs, so two stories on one topic on one day
+       need their own facts in common.
+    """
+    s = index.settings
+    jac = jaccard_estimate(a, b)
+    if jac >= s.copy_jaccard:
+        return Verdict(True, 1.0 + jac, "copy")
+    gap = _gap_days(a, b)
+    if gap is not None and gap > s.rewrite_gap_days:
+        return Verdict(False, jac, "")
+    wa = index.weights(a.feature_ids(), own) if weights_a is None else weights_a
+    wb = index.weights(b.feature_ids(), own)
+    if not wa or not wb:
+        return Verdict(False, jac, "")
+    shared = wa.keys() & wb.keys()
+    overlap = sum(wa[f] for f in shared) / min(sum(wa.values()), sum(wb.values()))
+    tsim = title_similarity(a, b)
+    if overlap >= s.rewrite_overlap:
+        if len(shared) >= s.rewrite_min_shared:
+            return Verdict(True, overlap, "rewrite")
+        if tsim >= s.title_similarity and len(shared) >= s.title_min_shared:
+            return Verdict(True, overlap, "title+rewrite")
+    return Verdict(False, max(jac, overlap), "")
+
+
+def agrees_with_story(
+    sig: StorySignature,
+    others: Iterable[StorySignature],
+    index: StoryIndex,
+    mine: dict[int, float],
+    own: Counter[int],
+) -> bool:
+    """Whether a rewrite of one article of a story agrees with at least half of the
+    story's ``others`` (up to MAJORITY_CHECK of them, read lazily): single links would
+    let a story grow by chaining (A retells B, B shares names with C) until unrelated
+    stories of one topic merge."""
+    checked = list(islice(others, MAJORITY_CHECK))
+    if not checked:
+        return True
+    agree = 1  # the matched article
+    for other in checked:
+        verdict = same_story(sig, other, index, mine, own)
+        agree += verdict.same
+    return 2 * agree >= len(checked) + 1
