@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
 from scrapy import signals as scrapy_signals
@@ -28,10 +29,10 @@ from monitor import signals
 from monitor.alerts.watchers import Watcher
 from monitor.analysis import AnalysedPage, analyse_page
 from monitor.crawl_settings import crawl_config, database_url_of
-from monitor.dedup import url_key
+from monitor.dedup import content_fingerprint, url_key
 from monitor.items import PageItem
 from monitor.matching import Matcher
-from monitor.store import StoreResult, store_article
+from monitor.store import BatchLookups, StoreResult, canonical_key, store_article
 from monitor.story_assign import StoryAssigner
 from storage.engine import open_database
 
@@ -200,39 +201,82 @@ class StorePipeline:
             gc.collect()
             gc.freeze()
 
-    def _store_one(self, session: Session, item: PageItem) -> StoreResult:
+    def _store_one(
+        self, session: Session, item: PageItem, lookups: BatchLookups | None = None
+    ) -> StoreResult:
         assert item.article is not None
-        with session.begin_nested():
-            return store_article(
-                session,
-                source=item.source,
-                url=item.url,
-                final_url=item.final_url,
-                article=item.article,
-                matches=item.matches,
-                stories=self.stories,
-                feed_published=item.feed_published,
-                alerts=self.alerts,
-                fingerprint=item.fingerprint,
-                signature=item.signature,
-            )
+        return store_article(
+            session,
+            source=item.source,
+            url=item.url,
+            final_url=item.final_url,
+            article=item.article,
+            matches=item.matches,
+            stories=self.stories,
+            feed_published=item.feed_published,
+            alerts=self.alerts,
+            fingerprint=item.fingerprint,
+            signature=item.signature,
+            lookups=lookups,
+        )
 
     def _store_batch(self, items: list[PageItem]) -> list[StoreResult | BaseException]:
-        assert self.engine is not None
-        results: list[StoreResult | BaseException | None] = [None] * len(items)
         # One order for every writer makes deadlocks between two crawls storing the same
         # articles unlikely (flush() still recovers from one), and within a batch the
         # earliest published copy of a text is stored first and becomes the original.
         order = sorted(range(len(items)), key=lambda i: _store_key(items[i]))
+        try:
+            return self._store_together(items, order)
+        except Exception:  # which article failed is found item by item below
+            pass
+        return self._store_apart(items, order)
+
+    def _store_together(
+        self, items: list[PageItem], order: list[int]
+    ) -> list[StoreResult | BaseException]:
+        """The fast path: the batch's lookups in two queries, no savepoint per article.
+
+        Any failure rolls the whole batch back (and its articles out of the story index).
+        """
+        assert self.engine is not None
+        for item in items:
+            if item.fingerprint is None and item.article is not None:
+                item.fingerprint = content_fingerprint(item.article.text, item.article.title)
+        results: list[StoreResult | BaseException | None] = [None] * len(items)
+        tentative: AbstractContextManager[None] = (
+            self.stories.tentative() if self.stories is not None else nullcontext()
+        )
+        with tentative, Session(self.engine) as session, session.begin():
+            lookups = BatchLookups.read(
+                session,
+                (canonical_key(i.final_url, i.article) for i in items if i.article),
+                (i.fingerprint for i in items if i.fingerprint),
+            )
+            for i in order:
+                results[i] = self._store_one(session, items[i], lookups)
+        return [r for r in results if r is not None]
+
+    def _store_apart(
+        self, items: list[PageItem], order: list[int]
+    ) -> list[StoreResult | BaseException]:
+        """Each article in its own savepoint, so one bad article never takes its neighbours
+        down; an OperationalError (the transaction is lost) propagates to flush()."""
+        assert self.engine is not None
+        results: list[StoreResult | BaseException | None] = [None] * len(items)
+
+        def one(session: Session, item: PageItem) -> StoreResult:
+            with session.begin_nested():
+                return self._store_one(session, item)
+
         with Session(self.engine) as session, session.begin():
             for i in order:
                 item = items[i]
                 try:
                     try:
-                        results[i] = self._store_one(session, item)
+                        results[i] = one(session, item)
                     except IntegrityError:
                         # Another writer stored the same canonical URL meanwhile.
-                        results[i] = self._store_one(session, item)
+                        results[i] = one(session, item)
                 except OperationalError:
                     raise  # the transaction is lost (e.g. a deadlock): see flush()
                 except Exception as exc:  # recorded per item; the batch goes on

@@ -5,8 +5,8 @@ Shared by the crawler's StorePipeline and `newsmon ingest`, so both dedup the sa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -21,10 +21,12 @@ from storage.articles import (
     NewArticle,
     add_article,
     add_url_aliases,
-    article_by_url_hash,
+    article_id_by_url_hash,
+    article_ids_by_url_hash,
     original_by_fingerprint,
+    originals_by_fingerprint,
 )
-from storage.models import Story
+from storage.models import Article, Story
 
 if TYPE_CHECKING:
     from monitor.matching import TopicMatch
@@ -40,6 +42,32 @@ class StoreResult:
     article_id: int
     matched: bool
     duplicate_of: int | None = None
+
+
+@dataclass
+class BatchLookups:
+    """What one batch needs to know of the stored articles, read in two queries.
+
+    Kept current as the batch stores articles, so a later copy in the same batch finds
+    the earlier one. Only valid inside the transaction that read it.
+    """
+
+    known: dict[str, int] = field(default_factory=dict)
+    originals: dict[str, Article] = field(default_factory=dict)
+
+    @classmethod
+    def read(
+        cls, session: Session, url_hashes: Iterable[str], fingerprints: Iterable[str]
+    ) -> BatchLookups:
+        return cls(
+            article_ids_by_url_hash(session, url_hashes),
+            originals_by_fingerprint(session, fingerprints),
+        )
+
+
+def canonical_key(final_url: str, article: ExtractedArticle) -> str:
+    """The key an article is stored under: its rel=canonical/og:url, else the fetched URL."""
+    return url_key(canonicalize_url(article.canonical_url or final_url))
 
 
 def match_records(matches: Sequence[TopicMatch]) -> list[MatchRecord]:
@@ -69,22 +97,32 @@ def store_article(
     alerts: Sequence[Watcher] = (),
     fingerprint: str | None = None,
     signature: StorySignature | None = None,
+    lookups: BatchLookups | None = None,
 ) -> StoreResult:
     """Insert the article unless its canonical URL is known; exact copies point to the first.
 
     The canonical URL is the page's rel=canonical/og:url when present, else the fetched URL.
+    ``lookups`` (a batch's prefetched URL keys and originals) replaces the two queries.
     """
     canonical = canonicalize_url(article.canonical_url or final_url)
-    key = url_key(canonical)
+    key = canonical_key(final_url, article)
     aliases = tuple(dict.fromkeys((url_key(url), url_key(final_url), key)))
     matched = any(m.matched for m in matches)
-    existing = article_by_url_hash(session, key)
+    existing = (
+        lookups.known.get(key) if lookups is not None else article_id_by_url_hash(session, key)
+    )
     if existing is not None:
-        add_url_aliases(session, existing.id, aliases)
-        return StoreResult("known", existing.id, matched)
+        add_url_aliases(session, existing, aliases)
+        if lookups is not None:
+            lookups.known.update(dict.fromkeys(aliases, existing) | lookups.known)
+        return StoreResult("known", existing, matched)
     if fingerprint is None:
         fingerprint = content_fingerprint(article.text, article.title)
-    original = original_by_fingerprint(session, fingerprint)
+    original = (
+        lookups.originals.get(fingerprint)
+        if lookups is not None
+        else original_by_fingerprint(session, fingerprint)
+    )
     new = NewArticle(
         url_hash=key,
         canonical_url=canonical,
@@ -116,6 +154,10 @@ def store_article(
             stored.story_id,
             is_new_story=story is not None and story.size == 1,
         )
+    if lookups is not None:
+        lookups.known.update(dict.fromkeys(aliases, stored.id) | lookups.known)
+        if original is None:
+            lookups.originals[fingerprint] = stored
     if original is not None:
         return StoreResult("duplicate", stored.id, matched, duplicate_of=original.id)
     return StoreResult("new", stored.id, matched)

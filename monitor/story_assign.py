@@ -10,7 +10,8 @@ missed, and `newsmon restory` repairs such rare splits).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -77,6 +78,7 @@ class StoryAssigner:
         self.catch_up_seconds = None if until is not None else catch_up_seconds
         now = _aware(until or clock())
         self._last_catch_up = now
+        self._journal: list[int] | None = None
         self.loaded = self._load(session, now - self.window, until)
 
     def _load(self, session: Session, since: datetime, until: datetime | None = None) -> int:
@@ -156,6 +158,21 @@ class StoryAssigner:
         """Drop an article from the index (its transaction was rolled back)."""
         self.index.remove(article_id)
 
+    @contextmanager
+    def tentative(self) -> Iterator[None]:
+        """Wrap a transaction: if it fails, the articles it indexed leave the index again,
+        so that storing them once more does not find them as their own copies."""
+        journal: list[int] = []
+        self._journal = journal
+        try:
+            yield
+        except BaseException:
+            for article_id in journal:
+                self.index.remove(article_id)
+            raise
+        finally:
+            self._journal = None
+
     def _best_existing(self, session: Session, sig: StorySignature) -> Story | None:
         """The story of the best verified candidate that still exists in the database."""
         for _ in range(3):
@@ -205,6 +222,8 @@ class StoryAssigner:
             story = repo.create_story(session, article)
         repo.add_to_story(session, story, article)
         independent = self.index.add(article.id, story.id, sig, seen)
+        if self._journal is not None:
+            self._journal.append(article.id)
         try:
             repo.save_signature(
                 session,

@@ -58,19 +58,41 @@ def known_url_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
     return found
 
 
-def article_by_url_hash(session: Session, url_hash: str) -> Article | None:
-    row = session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url_hash == url_hash))
-    return session.get(Article, row) if row is not None else None
+def article_id_by_url_hash(session: Session, url_hash: str) -> int | None:
+    return session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url_hash == url_hash))
+
+
+def article_ids_by_url_hash(session: Session, hashes: Iterable[str]) -> dict[str, int]:
+    """The stored article each known URL leads to (batched IN queries)."""
+    wanted = list(dict.fromkeys(hashes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = session.execute(
+            select(ArticleUrl.url_hash, ArticleUrl.article_id).where(ArticleUrl.url_hash.in_(chunk))
+        )
+        found.update((h, a) for h, a in rows)
+    return found
 
 
 def original_by_fingerprint(session: Session, fingerprint: str) -> Article | None:
     """The first stored copy with this text, if any."""
-    return session.scalars(
-        select(Article)
-        .where(Article.fingerprint == fingerprint, Article.duplicate_of_id.is_(None))
-        .order_by(Article.id)
-        .limit(1)
-    ).first()
+    return originals_by_fingerprint(session, (fingerprint,)).get(fingerprint)
+
+
+def originals_by_fingerprint(session: Session, fingerprints: Iterable[str]) -> dict[str, Article]:
+    """The first stored copy of each text that has one (batched IN queries)."""
+    wanted = list(dict.fromkeys(fingerprints))
+    found: dict[str, Article] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for article in session.scalars(
+            select(Article)
+            .where(Article.fingerprint.in_(chunk), Article.duplicate_of_id.is_(None))
+            .order_by(Article.id)
+        ):
+            found.setdefault(article.fingerprint, article)
+    return found
 
 
 def add_article(
