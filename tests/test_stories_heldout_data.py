@@ -5,6 +5,10 @@ look-alike events that must stay apart) that the clustering was never tuned on; 
 worth something only while no page of it is also in pairs.jsonl, the set the thresholds
 were fitted to, and no event label is shared between the two. The texts live outside the
 repository, in CACHE, keyed by the sha1 of the URL exactly as written.
+
+Both sets carry each page's publication date ("published", YYYY-MM-DD or null when no
+source gave it): the clustering links rewrites only within a few days of each other, and
+without dates the benchmark would merge look-alike events months apart.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,11 +30,18 @@ DATA_DIR = Path(__file__).parent / "data" / "stories"
 HELDOUT = DATA_DIR / "heldout.jsonl"
 DEV = DATA_DIR / "pairs.jsonl"
 CACHE = Path("/work/relevance-cache/stories_heldout")
-FIELDS = {"url", "language", "group", "kind", "title"}
+TEXT_FIELDS = {"url", "language", "group", "kind", "title"}
+FIELDS = TEXT_FIELDS | {"published"}
 LANGUAGES = {"en", "de", "ru", "ko", "fr", "es"}
 KINDS = {"original", "copy", "rewrite"}
 GROUP = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 MIN_TEXT = 200
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+EARLIEST, LATEST = date(2015, 1, 1), date(2026, 12, 31)
+# Share of lines that must carry a date. Not higher: only about half of each set's pages
+# show their date in the cached text, the URL or a search excerpt, and the rest stay null
+# rather than be guessed from the group's other articles.
+MIN_DATED = 0.4
 
 
 def _cache_file(url: str) -> Path:
@@ -46,12 +58,29 @@ def dev() -> list[dict[str, Any]]:
     return _records(DEV)
 
 
+def _date_problem(published: object) -> str | None:
+    """Why a "published" value is unusable: the benchmark compares dates, so they must parse."""
+    if published is None:
+        return None
+    if not isinstance(published, str) or not ISO_DATE.fullmatch(published):
+        return f"published {published!r} is not YYYY-MM-DD or null"
+    try:
+        day = date.fromisoformat(published)
+    except ValueError:
+        return f"published {published!r} is not a calendar date"
+    if not EARLIEST <= day <= LATEST:
+        return f"published {published} outside {EARLIEST}..{LATEST}"
+    return None
+
+
 def _problems(record: dict[str, Any]) -> list[str]:
     """What is wrong with one line of the set (empty when nothing is)."""
-    if set(record) != FIELDS or not all(isinstance(record.get(f), str) for f in FIELDS):
-        return [f"fields {sorted(record)} are not the string fields {sorted(FIELDS)}"]
+    if set(record) != FIELDS or not all(isinstance(record.get(f), str) for f in TEXT_FIELDS):
+        return [f"fields {sorted(record)} are not {sorted(FIELDS)} with string text fields"]
     problems = []
-    if not all(record[f].strip() for f in FIELDS):
+    if (bad_date := _date_problem(record["published"])) is not None:
+        problems.append(bad_date)
+    if not all(record[f].strip() for f in TEXT_FIELDS):
         problems.append("an empty field")
     if record["language"] not in LANGUAGES:
         problems.append(f"language {record['language']!r}")
@@ -79,13 +108,38 @@ def test_the_checks_catch_a_bad_record() -> None:
         "group": "some-event-2024",
         "kind": "rewrite",
         "title": "t",
+        "published": "2024-10-18",
     }
     assert _problems(good) == []
+    assert _problems({**good, "published": None}) == []
+    assert _problems({**good, "published": "18.10.2024"}) != []
+    assert _problems({**good, "published": "2024-02-30"}) != []
+    assert _problems({**good, "published": "2014-12-31"}) != []
+    assert _problems({**good, "published": 20241018}) != []
     assert _problems({**good, "url": "a.example/1"}) != []
     assert _problems({**good, "language": "xx"}) != []
     assert _problems({**good, "kind": "rumour"}) != []
     assert _problems({**good, "group": "Some Event"}) != []
     assert _problems({"url": "https://a.example/1"}) != []
+    assert _problems({k: v for k, v in good.items() if k != "published"}) != []
+
+
+def test_development_lines_have_the_same_fields_and_usable_dates(
+    dev: list[dict[str, Any]],
+) -> None:
+    bad = {
+        d.get("url", "?"): f"fields {sorted(d)}" if set(d) != FIELDS else problem
+        for d in dev
+        if set(d) != FIELDS or (problem := _date_problem(d["published"])) is not None
+    }
+    assert bad == {}
+
+
+@pytest.mark.parametrize("path", [HELDOUT, DEV], ids=["heldout", "dev"])
+def test_most_lines_carry_a_publication_date(path: Path) -> None:
+    lines = _records(path)
+    dated = sum(1 for r in lines if r.get("published") is not None)
+    assert dated / len(lines) >= MIN_DATED, f"{dated} of {len(lines)} dated"
 
 
 def test_kinds_are_the_development_sets_vocabulary(
