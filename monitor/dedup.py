@@ -1,7 +1,8 @@
 """Exact dedup: canonical URLs and content fingerprints (pure).
 
-Near-duplicates and stories are monitor/stories.py; this module answers only "is this
-the same URL?" and "is this the same text?", cheaply and deterministically.
+Near-duplicates and stories are monitor/story_index.py and story_verify.py; this module
+answers only "is this the same URL?" and "is this the same text?", cheaply and
+deterministically.
 """
 
 from __future__ import annotations
