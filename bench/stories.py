@@ -5,7 +5,8 @@ scale:   insert+query cost per article with 10k / 100k / 1M articles in the inde
          real sentences from ../shared/corpus (skipped cleanly when it is absent); filling
          the index combines per-sentence MinHash bins so that 1M costs minutes, not hours.
 quality: pairwise precision/recall of "same story" on tests/data/stories/pairs.jsonl
-         (texts cached outside the repo, see bench.stories_quality).
+         (--set dev, tuned on) or heldout.jsonl (--set heldout); texts cached outside
+         the repo, see bench.stories_quality.
 """
 
 from __future__ import annotations
@@ -305,11 +306,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--sample", type=int, default=1000)
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
+    parser.add_argument(
+        "--set", default="dev", choices=["dev", "heldout"], help="quality: labelled set"
+    )
     args = parser.parse_args(argv)
     if args.mode == "quality":
         from bench.stories_quality import run_quality
 
-        return run_quality(write=not args.no_write)
+        return run_quality(write=not args.no_write, which=args.set)
     sizes = [int(s) for s in args.sizes.split(",")]
     return run_scale(sizes, args.sample, not args.no_write)
 

@@ -27,12 +27,21 @@ from monitor.story_index import StoryIndex
 from monitor.story_settings import StoriesSettings
 
 REPO = Path(__file__).resolve().parent.parent
-PAIRS = REPO / "tests" / "data" / "stories" / "pairs.jsonl"
-CACHE = Path("/work/relevance-cache/stories")
-BACKGROUND = Path("/work/relevance-cache/nk_workers")
+CACHE_ROOT = Path("/work/relevance-cache")
+SETS = {
+    "dev": (REPO / "tests" / "data" / "stories" / "pairs.jsonl", CACHE_ROOT / "stories"),
+    "heldout": (
+        REPO / "tests" / "data" / "stories" / "heldout.jsonl",
+        CACHE_ROOT / "stories_heldout",
+    ),
+}
+# Same-topic pages of the relevance sets: whichever of their caches are present.
+BACKGROUND_GLOB = "nk_workers*"
 RELEVANCE_MD = REPO / "docs" / "relevance.md"
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 ORDERS = 5
+ALL_ARTICLES = "newsmon stories, all articles (undated ones escape the time rule)"
+DATED_ONLY = "newsmon stories, dated articles only (as in production)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +52,36 @@ class Doc:
     kind: str
     title: str
     text: str
+    published: datetime | None = None
+
+    @property
+    def when(self) -> datetime:
+        """Its publication (noon UTC of the labelled date), or T0 for the window when the
+        set gives none."""
+        return self.published or T0
 
 
-def _cached(url: str) -> dict[str, str] | None:
-    path = CACHE / f"{hashlib.sha1(url.encode()).hexdigest()}.json"
+def _cached(cache: Path, url: str) -> dict[str, str] | None:
+    path = cache / f"{hashlib.sha1(url.encode()).hexdigest()}.json"
     if not path.exists():
         return None
     data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
-def load_docs() -> tuple[list[Doc], int]:
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value).replace(hour=12, tzinfo=UTC)
+
+
+def load_docs(pairs: Path, cache: Path) -> tuple[list[Doc], int]:
     docs, missing = [], 0
-    for line in PAIRS.read_text(encoding="utf-8").splitlines():
+    for line in pairs.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         rec = json.loads(line)
-        cached = _cached(rec["url"])
+        cached = _cached(cache, rec["url"])
         if cached is None:
             missing += 1
             continue
@@ -71,6 +93,7 @@ def load_docs() -> tuple[list[Doc], int]:
                 rec["kind"],
                 cached["title"],
                 cached["text"],
+                _date(rec.get("published")),
             )
         )
     return docs, missing
@@ -78,7 +101,8 @@ def load_docs() -> tuple[list[Doc], int]:
 
 def load_background(exclude: set[str]) -> list[tuple[str, str]]:
     out = []
-    for path in sorted(BACKGROUND.glob("*.json")) if BACKGROUND.exists() else []:
+    paths = sorted(p for d in sorted(CACHE_ROOT.glob(BACKGROUND_GLOB)) for p in d.glob("*.json"))
+    for path in paths:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("url") not in exclude:
             out.append((data.get("title", ""), data.get("text", "")))
@@ -115,10 +139,11 @@ def cluster(
     story: dict[str, int] = {}
     for n, k in enumerate(order):
         d = docs[k]
-        sig = signature(d.title, d.text, T0, T0)
+        # An undated article carries no date: no time rule applies to it.
+        sig = signature(d.title, d.text, d.published, d.published)
         best = index.best_story(sig)
         sid = best.story_id if best else n + 1
-        index.add(n + 1, sid, sig, T0)
+        index.add(n + 1, sid, sig, d.when)
         story[d.url] = sid
     return story
 
@@ -128,9 +153,11 @@ def shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(w[i : i + SHINGLE]) for i in range(len(w) - SHINGLE + 1)}
 
 
-def evaluate(settings: StoriesSettings | None = None) -> tuple[list[str], dict[str, Score]]:
+def evaluate(
+    settings: StoriesSettings | None = None, which: str = "dev"
+) -> tuple[list[str], dict[str, Score]]:
     settings = settings or StoriesSettings()
-    docs, missing = load_docs()
+    docs, missing = load_docs(*SETS[which])
     background = load_background({d.url for d in docs})
     scores: dict[str, Score] = {}
 
@@ -138,7 +165,11 @@ def evaluate(settings: StoriesSettings | None = None) -> tuple[list[str], dict[s
         return scores.setdefault(f"{name}|{scope}", Score())
 
     sh = {d.url: shingles(f"{d.title}\n{d.text}") for d in docs}
-    runs = [cluster(docs, background, seed, settings) for seed in range(ORDERS)]
+    dated = [d for d in docs if d.published is not None]
+    all_runs = [cluster(docs, background, seed, settings) for seed in range(ORDERS)]
+    # As in production, where every article has a date for the time rule: the dated
+    # articles clustered on their own (undated ones can bridge events months apart).
+    dated_runs = [cluster(dated, background, seed, settings) for seed in range(ORDERS)]
     for a, b in combinations(docs, 2):
         truth = a.group == b.group
         scope = "same language" if a.language == b.language else "across languages"
@@ -146,23 +177,27 @@ def evaluate(settings: StoriesSettings | None = None) -> tuple[list[str], dict[s
         jac = len(sh[a.url] & sh[b.url]) / len(union) if union else 0.0
         for t in (0.5, 0.2):
             score(f"shingle Jaccard >= {t}", scope).add(truth, jac >= t)
-        for story in runs:
-            score("newsmon stories", scope).add(truth, story[a.url] == story[b.url])
+        for story in all_runs:
+            score(ALL_ARTICLES, scope).add(truth, story[a.url] == story[b.url])
+        if a.published is not None and b.published is not None:
+            for story in dated_runs:
+                score(DATED_ONLY, scope).add(truth, story[a.url] == story[b.url])
     notes = [
         f"{len(docs)} labelled articles in {len({d.group for d in docs})} stories, "
         f"{len({d.language for d in docs})} languages ({missing} not cached, skipped); "
         f"{len(background)} unlabelled same-topic pages indexed first as background; "
-        f"clustering averaged over {ORDERS} arrival orders."
+        f"clustering averaged over {ORDERS} arrival orders; {len(dated)} articles have "
+        "a publication date in the set."
     ]
     return notes, scores
 
 
-def report(notes: list[str], scores: dict[str, Score]) -> str:
+def report(notes: list[str], scores: dict[str, Score], which: str = "dev") -> str:
     methods = list(dict.fromkeys(k.split("|")[0] for k in scores))
     lines = [
-        f"### Run of {datetime.now(UTC):%Y-%m-%d}",
+        f"### Run of {datetime.now(UTC):%Y-%m-%d} ({which} set)",
         "",
-        f"`python -m bench.stories quality` — {notes[0]}",
+        f"`python -m bench stories quality --set {which}` — {notes[0]}",
         "",
         "| method | same language: precision / recall | across languages: precision / recall |",
         "| --- | ---: | ---: |",
@@ -174,15 +209,16 @@ def report(notes: list[str], scores: dict[str, Score]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_quality(write: bool = True) -> int:
-    if not PAIRS.exists():
-        print(f"bench stories quality: {PAIRS} is absent", file=sys.stderr)
+def run_quality(write: bool = True, which: str = "dev") -> int:
+    pairs, _ = SETS[which]
+    if not pairs.exists():
+        print(f"bench stories quality: {pairs} is absent", file=sys.stderr)
         return 1
-    notes, scores = evaluate()
+    notes, scores = evaluate(which=which)
     if not any(s.tp + s.fn for s in scores.values()):
         print("bench stories quality: no cached texts; nothing measured", file=sys.stderr)
         return 0
-    text = report(notes, scores)
+    text = report(notes, scores, which)
     print(text)
     if write:
         _append(text)

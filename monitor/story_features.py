@@ -75,6 +75,36 @@ _NOT_NAMES_TEXT = """
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
 
+# Korean writes particles and endings onto the word ("노동자들이", "파견했다"): without
+# them, a stem of two or more syllables is a word like any other. Longest first.
+_KO_SUFFIXES = tuple(
+    sorted(
+        """
+        에서는 에서도 으로는 으로도 에게서 까지는 이라고 이라는 했으며 하였다 했다고 한다고
+        에서 에게 한테 으로 부터 까지 처럼 보다 라고 라는 이며 이고 하고 과의 와의 에는 에도
+        했다 한다 하는 했던 하며 됐다 된다 되는 되어 들이 들은 들을 들의 들도
+        의 은 는 이 가 을 를 에 로 와 과 도 만 들 된 한 할
+        """.split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
+
+
+def korean_stem(token: str) -> str | None:
+    """A Hangul word without its particle or ending, if two syllables or more remain."""
+    if not all(_is_hangul(c) for c in token):
+        return None
+    for suffix in _KO_SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+            return token[: -len(suffix)]
+    return token if len(token) >= 2 else None
+
+
 @dataclass(frozen=True, slots=True)
 class StorySignature:
     """What the index keeps of one article; also what is persisted (see storage.stories)."""
@@ -277,7 +307,8 @@ def capitalises_nouns(toks: list[str]) -> bool:
 
 
 def strong_features(toks: list[str]) -> tuple[str, ...]:
-    """Figures, capitalised words and long words in order of first use, deduplicated.
+    """Figures, capitalised words and long words (in Korean, word stems) in order of
+    first use, deduplicated.
 
     Long lower-case words ("sappers", "deminers", "containers") carry a rewrite's
     distinctive vocabulary; the index's rarity weights silence the common ones
@@ -311,6 +342,9 @@ def strong_features(toks: list[str]) -> tuple[str, ...]:
                     found.setdefault("l:" + _fold(tok), None)
                 else:
                     found.setdefault("w:" + name_key(tok), None)
+        elif _is_hangul(first):
+            if (stem := korean_stem(tok)) is not None:
+                found.setdefault("l:" + stem, None)
         elif len(tok) >= LONG_WORD:
             found.setdefault("l:" + _fold(tok), None)
         if len(found) >= MAX_FEATURES:

@@ -67,6 +67,15 @@ def test_capitalised_nouns_of_german_text_count_as_plain_words() -> None:
     assert "w:arbeiter" in strong_features(tokens("Arbeiter came to the city"))
 
 
+def test_korean_words_meet_without_their_particles() -> None:
+    # Two wordings of one (invented) report: particles and endings differ, stems meet.
+    one = "국정원은 북한이 건설노동자들을 연해주에 파견했다고 밝혔다"
+    two = "국정원 “북한, 연해주에 건설노동자 파견”"
+    a, b = set(strong_features(tokens(one))), set(strong_features(tokens(two)))
+    assert {"l:국정원", "l:북한", "l:건설노동자", "l:연해주", "l:파견"} <= a & b
+    assert not any(len(f) < 4 for f in a | b)  # no one-syllable leftovers ("l:" + 1)
+
+
 def test_copy_with_other_boilerplate_headline_and_edited_paragraph_is_same_story() -> None:
     index = seeded_index()
     a = signature(
