@@ -77,18 +77,13 @@ _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
 # Korean writes particles and endings onto the word ("노동자들이", "파견했다"): without
 # them, a stem of two or more syllables is a word like any other. Longest first.
-_KO_SUFFIXES = tuple(
-    sorted(
-        """
-        에서는 에서도 으로는 으로도 에게서 까지는 이라고 이라는 했으며 하였다 했다고 한다고
-        에서 에게 한테 으로 부터 까지 처럼 보다 라고 라는 이며 이고 하고 과의 와의 에는 에도
-        했다 한다 하는 했던 하며 됐다 된다 되는 되어 들이 들은 들을 들의 들도
-        의 은 는 이 가 을 를 에 로 와 과 도 만 들 된 한 할
-        """.split(),
-        key=len,
-        reverse=True,
-    )
-)
+_KO_SUFFIXES_TEXT = """
+    에서는 에서도 으로는 으로도 에게서 까지는 이라고 이라는 했으며 하였다 했다고 한다고
+    에서 에게 한테 으로 부터 까지 처럼 보다 라고 라는 이며 이고 하고 과의 와의 에는 에도
+    했다 한다 하는 했던 하며 됐다 된다 되는 되어 들이 들은 들을 들의 들도
+    의 은 는 이 가 을 를 에 로 와 과 도 만 들 된 한 할
+"""
+_KO_SUFFIXES = tuple(sorted(_KO_SUFFIXES_TEXT.split(), key=len, reverse=True))
 
 
 def _is_hangul(ch: str) -> bool:
