@@ -269,16 +269,33 @@ def write_digest_files(
 ) -> list[Path]:
     """Write ``out_dir/YYYY-MM-DD.<ext>`` for each format; return the paths written.
 
-    The scheduler's entry point: ``day`` is a calendar day in ``tz`` (local by default).
-    Unknown formats raise ValueError before anything is written.
+    ``day`` is a calendar day in ``tz`` (local by default). Unknown formats raise
+    ValueError before anything is built or written.
     """
+    check_formats(formats)
+    start, end = day_window(day, tz)
+    digest = build_digest(session, start, end, topics=topics, tz=tz, now=now)
+    return write_digest(digest, day, formats, out_dir, template_dir)
+
+
+def check_formats(formats: Sequence[str]) -> None:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(
             f"unknown digest format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}"
         )
-    start, end = day_window(day, tz)
-    digest = build_digest(session, start, end, topics=topics, tz=tz, now=now)
+
+
+def write_digest(
+    digest: Digest,
+    day: date,
+    formats: Sequence[str],
+    out_dir: Path,
+    template_dir: Path | None = None,
+) -> list[Path]:
+    """Write one built digest in each format: the scheduler mails the same digest it
+    wrote, built once, so the mail and the files never differ."""
+    check_formats(formats)
     paths = []
     for fmt in dict.fromkeys(formats):
         path = out_dir / f"{day.isoformat()}.{EXTENSIONS[_as_format(fmt)]}"

@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.digest import build_digest, day_window, write_digest_files
+from monitor.digest import build_digest, check_formats, day_window, write_digest
+from monitor.digest_model import Digest
 from monitor.schedule_settings import DigestSettings
 from storage.scheduler_state import digest_days_done, digest_topics_done, record_digest
 
@@ -99,17 +100,13 @@ class ScheduledDigest:
         started = self.clock()
         templates = template_dir_of(self.config)
         try:
+            check_formats(self.settings.formats)
+            start, end = day_window(day, self.tz)
             with self.sessions() as session:
-                paths = write_digest_files(
-                    session,
-                    day,
-                    self.settings.formats,
-                    self.out_dir,
-                    tz=self.tz,
-                    topics=self.topics,
-                    template_dir=templates,
-                    now=started,
+                digest = build_digest(
+                    session, start, end, topics=self.topics, tz=self.tz, now=started
                 )
+            paths = write_digest(digest, day, self.settings.formats, self.out_dir, templates)
         except Exception as exc:  # recorded and shown in `newsmon status`
             logger.exception("digest %s failed", day)
             outcome = DigestOutcome(day, "failed", detail=f"{type(exc).__name__}: {exc}")
@@ -121,12 +118,12 @@ class ScheduledDigest:
             new_topics = ", ".join(sorted(set(self.record_topics) - earlier))
             emailed, detail = False, f"rewritten for new topic(s) {new_topics}; not e-mailed again"
         else:
-            emailed, detail = self._email(day, templates, started)
+            emailed, detail = self._email(digest, day, templates)
         outcome = DigestOutcome(day, "ok", tuple(str(p) for p in paths), emailed, detail)
         self._record(outcome, started)
         return outcome
 
-    def _email(self, day: date, templates: Path | None, now: datetime) -> tuple[bool, str]:
+    def _email(self, digest: Digest, day: date, templates: Path | None) -> tuple[bool, str]:
         if not self.settings.email:
             return False, ""
         try:
@@ -137,9 +134,6 @@ class ScheduledDigest:
             return False, ""
         from monitor.mailer import MailError, send_digest
 
-        start, end = day_window(day, self.tz)
-        with self.sessions() as session:
-            digest = build_digest(session, start, end, topics=self.topics, tz=self.tz, now=now)
         try:
             refused = send_digest(smtp, digest, templates)
         except MailError as exc:
