@@ -22,12 +22,26 @@ class StoriesSettings(BaseModel):
         "another (syndication, other boilerplate, an edited paragraph), whatever their dates.",
     )
     rewrite_overlap: float = Field(
-        0.2,
+        0.13,
         ge=0,
         le=1,
         description="Share of rare-feature weight (names, places, figures, long words; weighted by "
         "rarity) that a rewrite must share with an article of the story, relative to the "
         "article with fewer such features.",
+    )
+    sparse_rewrite_overlap: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="`rewrite_overlap` while the window holds fewer than `informed_docs` "
+        'independent texts: until then a topic\'s own words ("North Korean", "sanctions") '
+        "still count as rare, so a rewrite must share more.",
+    )
+    informed_docs: int = Field(
+        100,
+        ge=1,
+        description="Independent texts from which the window's rarity is trusted (see "
+        "`sparse_rewrite_overlap`).",
     )
     word_weight: float = Field(
         0.7,

@@ -63,8 +63,9 @@ def same_story(
        another headline, leftover boilerplate or one rewritten paragraph stay well above
        0.5; unrelated articles on one topic stay below 0.15.
     2. Rewrite (within ``rewrite_gap_days``): the rare features both share weigh at least
-       ``rewrite_overlap`` of the smaller side's rare-feature weight, and they number at
-       least ``rewrite_min_shared`` (``title_min_shared`` when the titles are similar).
+       ``rewrite_overlap`` of the smaller side's rare-feature weight (``sparse_rewrite_overlap``
+       while the window is too small to know what is common), and they number at least
+       ``rewrite_min_shared`` (``title_min_shared`` when the titles are similar).
        Rarity comes from the index: a name in 1% of the window's texts ("Russia" for a
        Russia topic) neither links nor weighs, so two stories on one topic on one day
        need their own facts in common.
@@ -83,7 +84,8 @@ def same_story(
     shared = wa.keys() & wb.keys()
     overlap = sum(wa[f] for f in shared) / min(sum(wa.values()), sum(wb.values()))
     tsim = title_similarity(a, b)
-    if overlap >= s.rewrite_overlap:
+    needed = s.rewrite_overlap if index.independent >= s.informed_docs else s.sparse_rewrite_overlap
+    if overlap >= needed:
         if len(shared) >= s.rewrite_min_shared:
             return Verdict(True, overlap, "rewrite")
         if tsim >= s.title_similarity and len(shared) >= s.title_min_shared:

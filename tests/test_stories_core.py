@@ -115,6 +115,21 @@ def test_two_stories_on_one_topic_on_one_day_are_not_merged() -> None:
     assert index.query(b) == []
 
 
+def test_a_nearly_empty_window_asks_more_of_a_rewrite() -> None:
+    # Two different stories of one topic share its generic words (North Korean, United
+    # Nations, sanctions, workers, million dollars): while the window is too small to
+    # know them as common, the stricter sparse threshold keeps the stories apart.
+    a = signature("Fish plants", SEAFOOD, T0, T0)
+    b = signature("IT workers", IT_WORKERS, T0, T0)
+    sparse = StoryIndex(StoriesSettings())
+    sparse.add(1, 1, a, T0)
+    assert sparse.independent < sparse.settings.informed_docs
+    assert not same_story(b, a, sparse).same
+    trusting = StoryIndex(StoriesSettings(informed_docs=1))
+    trusting.add(1, 1, a, T0)
+    assert same_story(b, a, trusting).same  # the same evidence, taken as informed
+
+
 def test_rewrite_far_apart_in_time_is_not_linked_but_a_copy_is() -> None:
     index = seeded_index()
     a = signature("Fish plants", SEAFOOD, T0, T0)
