@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from monitor.alerts.outbox import follow_regrouped_articles
 from monitor.story_bands import band_key_matrix
 from monitor.story_features import (
     LOADABLE_VERSIONS,
@@ -77,6 +78,7 @@ class StoryAssigner:
         self.window = timedelta(days=self.settings.window_days)
         self.catch_up_seconds = None if until is not None else catch_up_seconds
         now = _aware(until or clock())
+        self._until = until
         self._last_catch_up = now
         self._journal: list[int] | None = None
         self.loaded = self._load(session, now - self.window, until)
@@ -174,7 +176,13 @@ class StoryAssigner:
             self._journal = None
 
     def _best_existing(self, session: Session, sig: StorySignature) -> Story | None:
-        """The story of the best verified candidate that still exists in the database."""
+        """The story of the best verified candidate that still exists in the database.
+
+        A candidate whose story is gone while the article itself is now in another one
+        means `newsmon restory` regrouped the window since the index was built: the index
+        is rebuilt from the database (once), instead of starting a story beside it.
+        """
+        rebuilt = False
         for _ in range(3):
             best: Candidate | None = self.index.best_story(sig)
             if best is None:
@@ -182,8 +190,18 @@ class StoryAssigner:
             story = session.get(Story, best.story_id)
             if story is not None:
                 return story
-            self.index.drop_story(best.story_id)  # rolled back or deleted meanwhile
+            candidate = session.get(Article, best.article_id)
+            if not rebuilt and candidate is not None and candidate.story_id is not None:
+                self._rebuild(session)
+                rebuilt = True
+            else:
+                self.index.drop_story(best.story_id)  # rolled back or deleted meanwhile
         return None
+
+    def _rebuild(self, session: Session) -> None:
+        self.index = StoryIndex(self.settings)
+        now = _aware(self._until or self.clock())
+        self.loaded = self._load(session, now - self.window, self._until)
 
     def assign(
         self,
@@ -253,7 +271,10 @@ def restory(
     """Recompute the stories of the articles first seen at or after ``since``.
 
     Earlier articles keep their stories and serve as the index (window before ``since``).
-    Commits every ``commit_every`` articles so that a long run holds no long lock.
+    Commits every ``commit_every`` articles so that a long run holds no long SQLite lock
+    (on PostgreSQL `newsmon restory` holds the store lock throughout: monitor.story_lock).
+    Enqueues no alert; the alert events of the regrouped articles move with them, so a
+    watcher told about a story is not told again about what it became.
     Returns (articles assigned, stories now holding them).
     """
     since = _aware(since)
@@ -265,18 +286,21 @@ def restory(
     assigner = StoryAssigner(session, settings, until=since)
     ids = repo.article_ids_since(session, since)
     stories: set[int] = set()
-    for n, article_id in enumerate(ids, 1):
-        article = session.get(Article, article_id)
-        if article is None or article.story_id is not None:
-            continue  # gone, or already placed as the original of an earlier duplicate
-        original = (
-            session.get(Article, article.duplicate_of_id) if article.duplicate_of_id else None
-        )
-        stories.add(assigner.assign(session, article, original))
-        if n % commit_every == 0:
-            session.commit()
-            session.expunge_all()
-        if progress is not None and (n % 100 == 0 or n == len(ids)):
-            progress(n, len(ids))
-    session.commit()
+    for start in range(0, len(ids), commit_every):
+        chunk = ids[start : start + commit_every]
+        for n, article_id in enumerate(chunk, start + 1):
+            article = session.get(Article, article_id)
+            if article is not None and article.story_id is None:
+                # (else gone, or already placed as the original of an earlier duplicate)
+                original = (
+                    session.get(Article, article.duplicate_of_id)
+                    if article.duplicate_of_id
+                    else None
+                )
+                stories.add(assigner.assign(session, article, original))
+            if progress is not None and (n % 100 == 0 or n == len(ids)):
+                progress(n, len(ids))
+        follow_regrouped_articles(session, chunk)
+        session.commit()
+        session.expunge_all()
     return len(ids), len(stories)

@@ -9,16 +9,17 @@ add no event and are listed as "also reported by" when the message is built.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alerts.health import HealthEvent
 from monitor.alerts.watchers import Watcher
 from storage.alerts import event_exists, insert_event
-from storage.models import Article
+from storage.models import AlertEvent, Article
 
 
 class MatchLike(Protocol):
@@ -129,6 +130,40 @@ def enqueue_for_article(
             article_id=article.id,
         )
     return written
+
+
+def follow_regrouped_articles(session: Session, article_ids: Collection[int]) -> int:
+    """Move the story events of ``article_ids`` to the stories those articles are in now.
+
+    `newsmon restory` regroups articles: a story is deleted and its articles go to a new
+    one (a new id), or two stories merge. A watcher told about a story must not be told
+    again when the next copy joins the regrouped one, so the event follows the article
+    that caused it: (watcher, story:<new id>) is then taken. When the watcher already has
+    an event for the new story (two stories it was told about merged), the other event
+    keeps its old key. Returns the number of events moved.
+    """
+    if not article_ids:
+        return 0
+    rows = session.execute(
+        select(AlertEvent, Article.story_id)
+        .join(Article, Article.id == AlertEvent.article_id)
+        .where(
+            AlertEvent.kind == "story",
+            AlertEvent.article_id.in_(list(article_ids)),
+            Article.story_id.is_not(None),
+        )
+        .order_by(AlertEvent.id)
+    ).all()
+    moved = 0
+    for event, story_id in rows:
+        key = f"story:{story_id}"
+        if event.key == key or event_exists(session, event.watcher, key):
+            continue
+        event.key = key
+        event.story_id = story_id
+        session.flush()
+        moved += 1
+    return moved
 
 
 def wants_health(watcher: Watcher, event: HealthEvent) -> bool:

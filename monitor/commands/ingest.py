@@ -17,7 +17,8 @@ from monitor.commands.base import CommandContext
 from monitor.extract import ExtractedArticle, detect_language, extract_article
 from monitor.matching import Matcher
 from monitor.store import store_article
-from monitor.story_assign import StoryAssigner
+from monitor.story_features import signature
+from monitor.story_lock import LockedStoryAssigner, serialise_transactions
 from monitor.summary import format_run_table, run_to_json
 from storage.models import CrawlRun
 from storage.runs import ErrorRecord, SourceCounts, finish_run, run_errors, start_run
@@ -118,10 +119,13 @@ def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
     matcher = Matcher.compile(ctx.config.topics)
     counts: dict[str, SourceCounts] = {}
     errors: list[ErrorRecord] = []
+    # Workers may be storing into the same database: take their store lock and catch up
+    # with what they committed, as they do (monitor.story_lock).
+    serialise_transactions(ctx.engine)
     with ctx.session() as session, session.begin():
         run_id = start_run(session, "ingest").id
     with ctx.session() as session:
-        stories = StoryAssigner(session, ctx.config.settings.stories)
+        stories = LockedStoryAssigner(session, ctx.config.settings.stories)
     for number, raw in _lines(args.file):
         where = f"{args.file}:{number}"
         try:
@@ -136,9 +140,11 @@ def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
         c.links_seen += 1
         c.fetched += 1
         matches = matcher.match(line.article.title, line.article.text)
+        # Computed before the store lock is taken, as the workers do, to hold it briefly.
+        sig = signature(line.article.title, line.article.text, line.article.published)
         for attempt in (1, 2):
             try:
-                with ctx.session() as session, session.begin():
+                with stories.tentative(), ctx.session() as session, session.begin():
                     result = store_article(
                         session,
                         source=line.source,
@@ -148,6 +154,7 @@ def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
                         matches=matches,
                         stories=stories,
                         alerts=ctx.config.alerts.enabled,
+                        signature=sig,
                     )
                 break
             except IntegrityError:

@@ -7,8 +7,11 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from monitor.commands.base import CommandContext
 from monitor.story_assign import restory
+from monitor.story_lock import held
 from monitor.story_settings import StoriesSettings
 from storage.stories import StoryView, list_stories
 
@@ -104,7 +107,13 @@ def run_restory(args: argparse.Namespace, ctx: CommandContext) -> int:
     def progress(done: int, total: int) -> None:
         print(f"restory: {done}/{total} articles", file=ctx.stderr, flush=True)
 
-    with ctx.session() as session:
+    # One connection holds the store lock for the whole run (PostgreSQL): workers and
+    # ingest wait rather than store articles into stories that are being taken apart.
+    with (
+        ctx.engine.connect() as conn,
+        held(conn),
+        Session(conn, expire_on_commit=False) as session,
+    ):
         count, stories = restory(session, args.since, settings, progress=progress)
     print(
         f"restory: {count} articles since {args.since:%Y-%m-%d} in {stories} stories",
