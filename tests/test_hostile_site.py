@@ -208,9 +208,12 @@ def _sources(base: str) -> str:
     return "\n".join(out)
 
 
+# The slow pages drip for a minute: they time out at 15 s, while every other hostile
+# page (a 50 MB body, a gzip bomb, redirect chains, all served by this process's
+# threads) must be answered within it even on a slow or loaded machine.
 NEWSMON_TOML = """
 [crawl]
-download_timeout = 3
+download_timeout = 15
 retry_times = 0
 max_redirects = 5
 max_items_per_feed = 20
