@@ -5,8 +5,8 @@ scale:   insert+query cost per article with 10k / 100k / 1M articles in the inde
          real sentences from ../shared/corpus (skipped cleanly when it is absent); filling
          the index combines per-sentence MinHash bins so that 1M costs minutes, not hours.
 quality: pairwise precision/recall of "same story" on tests/data/stories/pairs.jsonl
-         (--set dev, tuned on) or heldout.jsonl (--set heldout); texts cached outside
-         the repo, see bench.stories_quality.
+         (--set dev, tuned on), heldout.jsonl or heldout2.jsonl (--set heldout,
+         heldout2); texts cached outside the repo, see bench.stories_quality.
 """
 
 from __future__ import annotations
@@ -307,7 +307,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sample", type=int, default=1000)
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
     parser.add_argument(
-        "--set", default="dev", choices=["dev", "heldout"], help="quality: labelled set"
+        "--set",
+        default="dev",
+        choices=["dev", "heldout", "heldout2"],
+        help="quality: labelled set",
     )
     args = parser.parse_args(argv)
     if args.mode == "quality":

@@ -34,6 +34,10 @@ SETS = {
         REPO / "tests" / "data" / "stories" / "heldout.jsonl",
         CACHE_ROOT / "stories_heldout",
     ),
+    "heldout2": (
+        REPO / "tests" / "data" / "stories" / "heldout2.jsonl",
+        CACHE_ROOT / "stories_heldout2",
+    ),
 }
 # Same-topic pages of the relevance sets: whichever of their caches are present.
 BACKGROUND_GLOB = "nk_workers*"
