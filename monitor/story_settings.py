@@ -22,7 +22,7 @@ class StoriesSettings(BaseModel):
         "another (syndication, other boilerplate, an edited paragraph), whatever their dates.",
     )
     rewrite_overlap: float = Field(
-        0.13,
+        0.2,
         ge=0,
         le=1,
         description="Share of rare-feature weight (names, places, figures, long words; weighted by "

@@ -84,7 +84,9 @@ def same_story(
     shared = wa.keys() & wb.keys()
     overlap = sum(wa[f] for f in shared) / min(sum(wa.values()), sum(wb.values()))
     tsim = title_similarity(a, b)
-    needed = s.rewrite_overlap if index.independent >= s.informed_docs else s.sparse_rewrite_overlap
+    needed = s.rewrite_overlap
+    if index.independent < s.informed_docs:
+        needed = max(needed, s.sparse_rewrite_overlap)
     if overlap >= needed:
         if len(shared) >= s.rewrite_min_shared:
             return Verdict(True, overlap, "rewrite")

@@ -121,11 +121,12 @@ def test_a_nearly_empty_window_asks_more_of_a_rewrite() -> None:
     # know them as common, the stricter sparse threshold keeps the stories apart.
     a = signature("Fish plants", SEAFOOD, T0, T0)
     b = signature("IT workers", IT_WORKERS, T0, T0)
-    sparse = StoryIndex(StoriesSettings())
+    lowered = StoriesSettings(rewrite_overlap=0.13)
+    sparse = StoryIndex(lowered)
     sparse.add(1, 1, a, T0)
-    assert sparse.independent < sparse.settings.informed_docs
+    assert sparse.independent < lowered.informed_docs
     assert not same_story(b, a, sparse).same
-    trusting = StoryIndex(StoriesSettings(informed_docs=1))
+    trusting = StoryIndex(lowered.model_copy(update={"informed_docs": 1}))
     trusting.add(1, 1, a, T0)
     assert same_story(b, a, trusting).same  # the same evidence, taken as informed
 
