@@ -290,7 +290,8 @@ def test_restory_merge_alerts_no_watcher_twice(
         events = list(session.scalars(select(AlertEvent).order_by(AlertEvent.id)))
         assert len(events) == 2  # restory enqueued nothing
         assert events[0].key == f"story:{merged}" and events[0].story_id == merged
-        assert events[1].key == f"story:{b.story_id}"  # the merged-away one keeps its key
+        # The merged-away event names no story id any more (ids can be reused).
+        assert events[1].key == f"story:{b.story_id}:merged-into:{merged}"
 
         later = StoryAssigner(session, StoriesSettings(), Clock(day + timedelta(hours=1)))
         c = _fish(session, [desk], later, "d", day + timedelta(hours=1))
@@ -346,3 +347,41 @@ def test_restory_waits_for_the_store_lock(postgres_url: str) -> None:
         assert conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({STORY_LOCK})").scalar()
     ctx.close()
     engine.dispose()
+
+
+def test_a_story_id_freed_by_restory_does_not_silence_the_next_story(
+    database_url: str, engine: Engine
+) -> None:
+    """SQLite hands a deleted story's id to the next new story: an alert event left under
+    that id's key would silence the new story's alert."""
+    desk = watcher("desk", "json://127.0.0.1:9/hook")
+    sessions = session_factory(engine)
+    with sessions() as session:
+        first = StoryAssigner(session, StoriesSettings(), Clock())
+        second = StoryAssigner(session, StoriesSettings(), Clock())
+    day = T0 + timedelta(days=1)
+    with sessions() as session:
+        a = _fish(session, [desk], first, "a", day, copy=False)
+        b = _fish(session, [desk], second, "b", day + timedelta(minutes=1))
+        session.commit()
+    assert a.story_id != b.story_id
+
+    args, ctx = _restory_command(database_url)
+    assert run_restory(args, ctx) == 0
+    ctx.close()
+
+    with sessions() as session:
+        later = StoryAssigner(session, StoriesSettings(), Clock(day + timedelta(hours=2)))
+        other = store(
+            session,
+            [desk],
+            later,
+            outlet="c",
+            url="https://c.example/it",
+            title="Three charged",
+            text=IT_WORKERS,
+            first_seen=day + timedelta(hours=2),
+        )
+        session.commit()
+        assert other.story_id not in (_story_of(session, "https://a.example/fish"), None)
+    assert other.events == 1  # a new story: its watcher is told

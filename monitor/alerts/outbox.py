@@ -140,7 +140,9 @@ def follow_regrouped_articles(session: Session, article_ids: Collection[int]) ->
     again when the next copy joins the regrouped one, so the event follows the article
     that caused it: (watcher, story:<new id>) is then taken. When the watcher already has
     an event for the new story (two stories it was told about merged), the other event
-    keeps its old key. Returns the number of events moved.
+    is kept under ``<old key>:merged-into:<new id>``: its old key names a deleted story,
+    and SQLite gives a deleted story's id to the next new story, whose alert that stale
+    key would then suppress. Returns the number of events moved.
     """
     if not article_ids:
         return 0
@@ -157,8 +159,10 @@ def follow_regrouped_articles(session: Session, article_ids: Collection[int]) ->
     moved = 0
     for event, story_id in rows:
         key = f"story:{story_id}"
-        if event.key == key or event_exists(session, event.watcher, key):
+        if event.key == key or event.key.startswith(f"{key}:"):
             continue
+        if event_exists(session, event.watcher, key):
+            key = f"{event.key}:merged-into:{story_id}"
         event.key = key
         event.story_id = story_id
         session.flush()
