@@ -266,42 +266,26 @@ def write_digest_files(
     topics: Sequence[str] = (),
     template_dir: Path | None = None,
     now: datetime | None = None,
-) -> list[Path]:
-    """Write ``out_dir/YYYY-MM-DD.<ext>`` for each format; return the paths written.
+) -> tuple[Digest, list[Path]]:
+    """Write ``out_dir/YYYY-MM-DD.<ext>`` for each format; return the digest and the paths.
 
     ``day`` is a calendar day in ``tz`` (local by default). Unknown formats raise
-    ValueError before anything is built or written.
+    ValueError before anything is built or written. The digest is returned so that the
+    scheduler mails what it wrote, built once: the mail and the files never differ.
     """
-    check_formats(formats)
-    start, end = day_window(day, tz)
-    digest = build_digest(session, start, end, topics=topics, tz=tz, now=now)
-    return write_digest(digest, day, formats, out_dir, template_dir)
-
-
-def check_formats(formats: Sequence[str]) -> None:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(
             f"unknown digest format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}"
         )
-
-
-def write_digest(
-    digest: Digest,
-    day: date,
-    formats: Sequence[str],
-    out_dir: Path,
-    template_dir: Path | None = None,
-) -> list[Path]:
-    """Write one built digest in each format: the scheduler mails the same digest it
-    wrote, built once, so the mail and the files never differ."""
-    check_formats(formats)
+    start, end = day_window(day, tz)
+    digest = build_digest(session, start, end, topics=topics, tz=tz, now=now)
     paths = []
     for fmt in dict.fromkeys(formats):
         path = out_dir / f"{day.isoformat()}.{EXTENSIONS[_as_format(fmt)]}"
         write_output(path, render_digest(digest, fmt, template_dir))
         paths.append(path)
-    return paths
+    return digest, paths
 
 
 def _as_format(fmt: str) -> Format:

@@ -137,7 +137,7 @@ def _store_key(item: PageItem) -> tuple[datetime, str]:
     """Earliest published first (it becomes the original of its copies), then URL key."""
     article = item.article
     published = (article.published if article else None) or item.feed_published
-    key = url_key((article.canonical_url if article else None) or item.final_url)
+    key = canonical_key(item.final_url, article) if article else url_key(item.final_url)
     return (published or _NEVER, key)
 
 

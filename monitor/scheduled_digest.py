@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.digest import build_digest, check_formats, day_window, write_digest
+from monitor.digest import write_digest_files
 from monitor.digest_model import Digest
 from monitor.schedule_settings import DigestSettings
 from storage.scheduler_state import digest_days_done, digest_topics_done, record_digest
@@ -100,13 +100,17 @@ class ScheduledDigest:
         started = self.clock()
         templates = template_dir_of(self.config)
         try:
-            check_formats(self.settings.formats)
-            start, end = day_window(day, self.tz)
             with self.sessions() as session:
-                digest = build_digest(
-                    session, start, end, topics=self.topics, tz=self.tz, now=started
+                digest, paths = write_digest_files(
+                    session,
+                    day,
+                    self.settings.formats,
+                    self.out_dir,
+                    tz=self.tz,
+                    topics=self.topics,
+                    template_dir=templates,
+                    now=started,
                 )
-            paths = write_digest(digest, day, self.settings.formats, self.out_dir, templates)
         except Exception as exc:  # recorded and shown in `newsmon status`
             logger.exception("digest %s failed", day)
             outcome = DigestOutcome(day, "failed", detail=f"{type(exc).__name__}: {exc}")

@@ -55,6 +55,11 @@ class BatchLookups:
     known: dict[str, int] = field(default_factory=dict)
     originals: dict[str, Article] = field(default_factory=dict)
 
+    def remember(self, url_keys: Iterable[str], article_id: int) -> None:
+        """URLs that lead to a stored article; a URL already known keeps its article."""
+        for key in url_keys:
+            self.known.setdefault(key, article_id)
+
     @classmethod
     def read(
         cls, session: Session, url_hashes: Iterable[str], fingerprints: Iterable[str]
@@ -114,7 +119,7 @@ def store_article(
     if existing is not None:
         add_url_aliases(session, existing, aliases)
         if lookups is not None:
-            lookups.known.update(dict.fromkeys(aliases, existing) | lookups.known)
+            lookups.remember(aliases, existing)
         return StoreResult("known", existing, matched)
     if fingerprint is None:
         fingerprint = content_fingerprint(article.text, article.title)
@@ -155,7 +160,7 @@ def store_article(
             is_new_story=story is not None and story.size == 1,
         )
     if lookups is not None:
-        lookups.known.update(dict.fromkeys(aliases, stored.id) | lookups.known)
+        lookups.remember(aliases, stored.id)
         if original is None:
             lookups.originals[fingerprint] = stored
     if original is not None:

@@ -170,7 +170,7 @@ class StoryAssigner:
             yield
         except BaseException:
             for article_id in journal:
-                self.index.remove(article_id)
+                self.forget(article_id)
             raise
         finally:
             self._journal = None

@@ -48,14 +48,7 @@ class NewArticle:
 
 def known_url_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
     """Which of ``hashes`` already lead to a stored article (batched IN queries)."""
-    wanted = list(dict.fromkeys(hashes))
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(
-            session.scalars(select(ArticleUrl.url_hash).where(ArticleUrl.url_hash.in_(chunk)))
-        )
-    return found
+    return set(article_ids_by_url_hash(session, hashes))
 
 
 def article_id_by_url_hash(session: Session, url_hash: str) -> int | None:

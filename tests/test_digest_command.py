@@ -175,7 +175,7 @@ def test_write_digest_files(db_url: str, tmp_path: Path) -> None:
     out_dir = tmp_path / "digests"
     out_dir.mkdir()
     with session_factory(engine)() as session:
-        paths = write_digest_files(
+        _, paths = write_digest_files(
             session,
             DAY,
             ["md", "html", "atom", "csv", "json"],
