@@ -67,6 +67,8 @@ class Story(Base):
     """A group of articles that tell the same story (copies, syndications, rewrites)."""
 
     __tablename__ = "stories"
+    # SQLite must never hand a deleted story's id to a new one (migration 0009).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_article_id: Mapped[int | None] = mapped_column(
