@@ -29,10 +29,11 @@ from monitor import signals
 from monitor.alerts.watchers import Watcher
 from monitor.analysis import AnalysedPage, analyse_page
 from monitor.crawl_settings import crawl_config, database_url_of
-from monitor.dedup import content_fingerprint, url_key
+from monitor.dedup import url_key
 from monitor.items import PageItem
 from monitor.matching import Matcher
-from monitor.store import BatchLookups, StoreResult, canonical_key, store_article
+from monitor.store import StoreResult, canonical_key, store_article
+from monitor.store_bulk import SlowPathNeeded, ToStore, store_batch
 from monitor.story_assign import StoryAssigner
 from storage.engine import open_database
 
@@ -201,9 +202,7 @@ class StorePipeline:
             gc.collect()
             gc.freeze()
 
-    def _store_one(
-        self, session: Session, item: PageItem, lookups: BatchLookups | None = None
-    ) -> StoreResult:
+    def _store_one(self, session: Session, item: PageItem) -> StoreResult:
         assert item.article is not None
         return store_article(
             session,
@@ -217,7 +216,6 @@ class StorePipeline:
             alerts=self.alerts,
             fingerprint=item.fingerprint,
             signature=item.signature,
-            lookups=lookups,
         )
 
     def _store_batch(self, items: list[PageItem]) -> list[StoreResult | BaseException]:
@@ -234,26 +232,36 @@ class StorePipeline:
     def _store_together(
         self, items: list[PageItem], order: list[int]
     ) -> list[StoreResult | BaseException]:
-        """The fast path: the batch's lookups in two queries, no savepoint per article.
+        """The fast path: the whole batch decided in memory and written with a few
+        multi-row statements (monitor.store_bulk).
 
         Any failure rolls the whole batch back (and its articles out of the story index).
         """
         assert self.engine is not None
-        for item in items:
-            if item.fingerprint is None and item.article is not None:
-                item.fingerprint = content_fingerprint(item.article.text, item.article.title)
-        results: list[StoreResult | BaseException | None] = [None] * len(items)
+        batch = [
+            ToStore(
+                source=item.source,
+                url=item.url,
+                final_url=item.final_url,
+                article=item.article,
+                matches=item.matches,
+                feed_published=item.feed_published,
+                fingerprint=item.fingerprint,
+                signature=item.signature,
+            )
+            for i in order
+            if (item := items[i]).article is not None
+        ]
+        if len(batch) != len(items):
+            raise SlowPathNeeded("an item without an article")
         tentative: AbstractContextManager[None] = (
             self.stories.tentative() if self.stories is not None else nullcontext()
         )
         with tentative, Session(self.engine) as session, session.begin():
-            lookups = BatchLookups.read(
-                session,
-                (canonical_key(i.final_url, i.article) for i in items if i.article),
-                (i.fingerprint for i in items if i.fingerprint),
-            )
-            for i in order:
-                results[i] = self._store_one(session, items[i], lookups)
+            stored = store_batch(session, batch, stories=self.stories, alerts=self.alerts)
+        results: list[StoreResult | BaseException | None] = [None] * len(items)
+        for i, result in zip(order, stored, strict=True):
+            results[i] = result
         return [r for r in results if r is not None]
 
     def _store_apart(

@@ -102,32 +102,23 @@ def store_article(
     alerts: Sequence[Watcher] = (),
     fingerprint: str | None = None,
     signature: StorySignature | None = None,
-    lookups: BatchLookups | None = None,
 ) -> StoreResult:
     """Insert the article unless its canonical URL is known; exact copies point to the first.
 
     The canonical URL is the page's rel=canonical/og:url when present, else the fetched URL.
-    ``lookups`` (a batch's prefetched URL keys and originals) replaces the two queries.
+    One article at a time: the reference for monitor.store_bulk, which stores a batch.
     """
     canonical = canonicalize_url(article.canonical_url or final_url)
     key = canonical_key(final_url, article)
     aliases = tuple(dict.fromkeys((url_key(url), url_key(final_url), key)))
     matched = any(m.matched for m in matches)
-    existing = (
-        lookups.known.get(key) if lookups is not None else article_id_by_url_hash(session, key)
-    )
+    existing = article_id_by_url_hash(session, key)
     if existing is not None:
         add_url_aliases(session, existing, aliases)
-        if lookups is not None:
-            lookups.remember(aliases, existing)
         return StoreResult("known", existing, matched)
     if fingerprint is None:
         fingerprint = content_fingerprint(article.text, article.title)
-    original = (
-        lookups.originals.get(fingerprint)
-        if lookups is not None
-        else original_by_fingerprint(session, fingerprint)
-    )
+    original = original_by_fingerprint(session, fingerprint)
     new = NewArticle(
         url_hash=key,
         canonical_url=canonical,
@@ -159,10 +150,6 @@ def store_article(
             stored.story_id,
             is_new_story=story is not None and story.size == 1,
         )
-    if lookups is not None:
-        lookups.remember(aliases, stored.id)
-        if original is None:
-            lookups.originals[fingerprint] = stored
     if original is not None:
         return StoreResult("duplicate", stored.id, matched, duplicate_of=original.id)
     return StoreResult("new", stored.id, matched)

@@ -45,10 +45,6 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def signature_of(article: Article, seen: datetime) -> StorySignature:
-    return signature(article.title or "", article.text or "", article.published, seen)
-
-
 def _packed(hashes: bytes | None, names: str) -> bytes:
     """Version 2 rows hold packed hashes; version 1 rows newline-joined names."""
     if hashes is not None:
@@ -184,7 +180,7 @@ class StoryAssigner:
         """
         rebuilt = False
         for _ in range(3):
-            best: Candidate | None = self.index.best_story(sig)
+            best = self.best_candidate(sig)
             if best is None:
                 return None
             story = session.get(Story, best.story_id)
@@ -229,36 +225,69 @@ class StoryAssigner:
             if story is not None:
                 repo.add_to_story(session, story, article)
                 return story.id
-        self._catch_up(session)
-        self.index.expire(seen - self.window)
-        if signature is None:
-            sig = signature_of(article, seen)
-        else:
-            sig = dataclasses.replace(signature, published=article.published, seen=seen)
+        self.prepare(session, seen)
+        sig = self.sign(signature, article.title, article.text, article.published, seen)
         story = self._best_existing(session, sig)
         if story is None:
             story = repo.create_story(session, article)
         repo.add_to_story(session, story, article)
-        independent = self.index.add(article.id, story.id, sig, seen)
-        if self._journal is not None:
-            self._journal.append(article.id)
+        independent = self.index_article(article.id, story.id, sig, seen)
         try:
-            repo.save_signature(
-                session,
-                article_id=article.id,
-                seen=seen,
-                published=article.published,
-                version=SIGNATURE_VERSION,
-                shingles=sig.shingles,
-                minhash=sig.minhash,
-                feature_hashes=sig.features,
-                title_hashes=sig.title,
-                near_copy=not independent,
-            )
+            repo.save_signature(session, self.signature_row(article.id, sig, seen, not independent))
         except Exception:
             self.index.remove(article.id)
             raise
         return story.id
+
+    def prepare(self, session: Session, seen: datetime) -> None:
+        """Before placing an article seen at ``seen``: take in what other processes
+        stored meanwhile, and let the window move on."""
+        self._catch_up(session)
+        self.index.expire(seen - self.window)
+
+    @staticmethod
+    def sign(
+        given: StorySignature | None,
+        title: str | None,
+        text: str | None,
+        published: datetime | None,
+        seen: datetime,
+    ) -> StorySignature:
+        """The article's signature: ``given`` (computed by an extraction process from
+        the same title and text) with its dates set, else computed here."""
+        if given is None:
+            return signature(title or "", text or "", published, seen)
+        return dataclasses.replace(given, published=published, seen=seen)
+
+    def best_candidate(self, sig: StorySignature) -> Candidate | None:
+        """The best verified candidate in the index; its story may be gone from the
+        database (see _best_existing), which the caller checks."""
+        return self.index.best_story(sig)
+
+    def index_article(
+        self, article_id: int, story_id: int, sig: StorySignature, seen: datetime
+    ) -> bool:
+        """Index a placed article; True when it is independent (not a near-copy)."""
+        independent = self.index.add(article_id, story_id, sig, seen)
+        if self._journal is not None:
+            self._journal.append(article_id)
+        return independent
+
+    @staticmethod
+    def signature_row(
+        article_id: int, sig: StorySignature, seen: datetime, near_copy: bool
+    ) -> dict[str, object]:
+        return repo.signature_row(
+            article_id=article_id,
+            seen=seen,
+            published=sig.published,
+            version=SIGNATURE_VERSION,
+            shingles=sig.shingles,
+            minhash=sig.minhash,
+            feature_hashes=sig.features,
+            title_hashes=sig.title,
+            near_copy=near_copy,
+        )
 
 
 def restory(

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from monitor.story_assign import StoryAssigner
 from monitor.story_features import StorySignature
 from monitor.story_settings import StoriesSettings
-from storage.models import Article, ArticleSignature
+from storage.models import ArticleSignature
 
 STORY_LOCK = 0x6E6577736D6F6E  # "newsmon": one advisory lock per database
 
@@ -101,15 +101,12 @@ class LockedStoryAssigner(StoryAssigner):
                 self.caught_up += self._load(session, since)
         self.known_max = max(self.known_max, top)
 
-    def assign(
-        self,
-        session: Session,
-        article: Article,
-        duplicate_of: Article | None = None,
-        signature: StorySignature | None = None,
-    ) -> int:
+    def prepare(self, session: Session, seen: datetime) -> None:
         self.catch_up_locked(session)
-        story_id = super().assign(session, article, duplicate_of, signature)
-        if article.id is not None:
-            self.known_max = max(self.known_max, article.id)
-        return story_id
+        super().prepare(session, seen)
+
+    def index_article(
+        self, article_id: int, story_id: int, sig: StorySignature, seen: datetime
+    ) -> bool:
+        self.known_max = max(self.known_max, article_id)
+        return super().index_article(article_id, story_id, sig, seen)

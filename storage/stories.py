@@ -42,8 +42,7 @@ class SignatureBatch:
         return len(self.article_ids)
 
 
-def save_signature(
-    session: Session,
+def signature_row(
     *,
     article_id: int,
     seen: datetime,
@@ -54,23 +53,26 @@ def save_signature(
     feature_hashes: bytes,
     title_hashes: bytes,
     near_copy: bool,
-) -> None:
-    """Insert one signature (a Core insert: no ORM unit-of-work cost per article)."""
-    session.execute(
-        insert(ArticleSignature).values(
-            article_id=article_id,
-            seen=seen,
-            published=published,
-            version=version,
-            shingles=shingles,
-            minhash=minhash,
-            features="",
-            title_words="",
-            feature_hashes=feature_hashes,
-            title_hashes=title_hashes,
-            near_copy=near_copy,
-        )
-    )
+) -> dict[str, object]:
+    """The story_signatures row of one article (version 2 and later: packed hashes)."""
+    return {
+        "article_id": article_id,
+        "seen": seen,
+        "published": published,
+        "version": version,
+        "shingles": shingles,
+        "minhash": minhash,
+        "features": "",
+        "title_words": "",
+        "feature_hashes": feature_hashes,
+        "title_hashes": title_hashes,
+        "near_copy": near_copy,
+    }
+
+
+def save_signature(session: Session, row: dict[str, object]) -> None:
+    """Insert one signature_row (a Core insert: no ORM unit-of-work cost per article)."""
+    session.execute(insert(ArticleSignature).values(row))
 
 
 _LOAD_SQL = (
