@@ -2,9 +2,10 @@
 
 tests/data/stories/pairs.jsonl holds URLs, language, story group and kind only; the
 texts (page-beginning excerpts) are cached outside the repository at
-/work/relevance-cache/stories/<sha1(url)>.json. Unlabelled cached pages of the same
-topic (relevance-cache/nk_workers) are indexed first as background, as a monitored
-topic's window would hold them: they set the rarity of the topic's common names.
+/work/relevance-cache/stories/<sha1(url)>.json (held-out sets: stories_heldout*). The
+other cached pages of the same topic (relevance-cache/*: the relevance sets and the
+other story sets) are indexed first as unlabelled background, as a monitored topic's
+window would hold them: they set the rarity of the topic's common names.
 
 The clustering is run as in production (each article joins the best verified story or
 starts one) over several arrival orders; a pair counts as predicted "same" when both
@@ -38,9 +39,14 @@ SETS = {
         REPO / "tests" / "data" / "stories" / "heldout2.jsonl",
         CACHE_ROOT / "stories_heldout2",
     ),
+    "heldout3": (
+        REPO / "tests" / "data" / "stories" / "heldout3.jsonl",
+        CACHE_ROOT / "stories_heldout3",
+    ),
 }
-# Same-topic pages of the relevance sets: whichever of their caches are present.
-BACKGROUND_GLOB = "nk_workers*"
+# Same-topic pages: whichever caches of the relevance and story sets are present (the
+# measured set's own pages are left out by URL).
+BACKGROUND_GLOB = "*"
 RELEVANCE_MD = REPO / "docs" / "relevance.md"
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 ORDERS = 5
