@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from monitor.discovery_common import (
     DiscoveredLink,
+    LongLinks,
+    LongLinkTally,
     ParseResult,
     parse_date,
     resolve_url,
@@ -35,6 +37,8 @@ from monitor.discovery_sitemaps import parse_sitemap, parse_text_sitemap, sitema
 __all__ = [
     "DiscoveredLink",
     "FilteredLinks",
+    "LongLinkTally",
+    "LongLinks",
     "ParseResult",
     "compile_patterns",
     "discover_feeds_in_html",

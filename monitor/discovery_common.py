@@ -16,7 +16,11 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 MAX_URL_LENGTH = 4096
-"""Longer URLs are dropped: no real article needs one, and hostile feeds use them."""
+"""Longer URLs are dropped: no real article needs one, and hostile feeds use them. The
+parsers count the items dropped for it (ParseResult.long_links) so the crawl can say so."""
+
+SHOWN_URL_LENGTH = 100
+"""How much of a refused over-long URL a message shows."""
 
 MAX_TITLE_LENGTH = 1000
 
@@ -30,6 +34,57 @@ class DiscoveredLink:
     published: datetime | None = None
     language: str | None = None
     via: str | None = None
+
+
+@dataclass(frozen=True)
+class TooLong:
+    """What an item reader returns for an item whose link was refused only for its length:
+    the item is skipped like one without a link, but counted apart, since a user would
+    otherwise never learn that the listing named links newsmon did not follow."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class LongLinks:
+    """The links of one listing refused for being longer than MAX_URL_LENGTH: how many,
+    and the first one (shortened, with its real length) for the message."""
+
+    count: int
+    first: str
+    first_length: int
+
+    def message(self) -> str:
+        """One sentence for run_errors: what was skipped, how many, and an example."""
+        many = self.count != 1
+        return (
+            f"{self.count:,} link{'s' if many else ''} longer than {MAX_URL_LENGTH} characters "
+            f"{'were' if many else 'was'} skipped "
+            f"(first: {self.first} ({self.first_length:,} chars))"
+        )
+
+
+@dataclass
+class LongLinkTally:
+    """Counts over-long links while a listing is read; memory stays bounded whatever the
+    listing holds (a hash per distinct link, the first one shortened)."""
+
+    count: int = 0
+    first: str = ""
+    first_length: int = 0
+    seen: set[int] = field(default_factory=set)
+
+    def note(self, url: str) -> None:
+        key = hash(url)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if not self.count:
+            self.first, self.first_length = shorten_url(url), len(url)
+        self.count += 1
+
+    def result(self) -> LongLinks | None:
+        return LongLinks(self.count, self.first, self.first_length) if self.count else None
 
 
 @dataclass(frozen=True)
@@ -50,6 +105,8 @@ class ParseResult:
     caller can skip children unchanged since its last visit or older than a backfill."""
     notes: tuple[str, ...] = ()
     """Things the user should know that are not errors (e.g. unresolved aggregator links)."""
+    long_links: LongLinks | None = None
+    """Items skipped because their link was longer than MAX_URL_LENGTH (also in `skipped`)."""
 
     @property
     def ok(self) -> bool:
@@ -74,10 +131,13 @@ class Collector:
     seen: set[str] = field(default_factory=set)
     unique: int = 0
     skipped: int = 0
+    long: LongLinkTally = field(default_factory=LongLinkTally)
 
-    def add(self, link: DiscoveredLink | None) -> None:
-        if link is None:
+    def add(self, link: DiscoveredLink | TooLong | None) -> None:
+        if not isinstance(link, DiscoveredLink):
             self.skipped += 1
+            if link is not None:
+                self.long.note(link.url)
             return
         key_url = link.url.partition("#")[0]
         if key_url in self.seen:
@@ -112,12 +172,14 @@ class Collector:
         """The ParseResult for what was collected: "empty" when nothing was there,
         "no-links" when items had no usable URL, "too-many-items" when cut to max_items."""
         links = self.links(language)
+        long_links = self.long.result()
         if not links and self.skipped:
             return ParseResult(
                 kind=kind,
                 skipped=self.skipped,
-                error=f"no usable links: {self.skipped} {noun}, none with an http(s) URL",
+                error=no_links_message(self.skipped, noun, long_links),
                 error_code="no-links",
+                long_links=long_links,
             )
         if not links:
             return ParseResult(kind=kind, error=empty, error_code="empty")
@@ -129,8 +191,17 @@ class Collector:
                 truncated=True,
                 error=f"{self.unique} {noun}, only {self.max_items} kept",
                 error_code="too-many-items",
+                long_links=long_links,
             )
-        return ParseResult(kind=kind, links=links, skipped=self.skipped)
+        return ParseResult(kind=kind, links=links, skipped=self.skipped, long_links=long_links)
+
+
+def no_links_message(skipped: int, noun: str, long_links: LongLinks | None) -> str:
+    """The "no-links" error, saying how many of the items were refused for length."""
+    message = f"no usable links: {skipped} {noun}, none with an http(s) URL"
+    if long_links is not None:
+        message += f" ({long_links.count} longer than {MAX_URL_LENGTH} characters)"
+    return message
 
 
 # --- URLs ---------------------------------------------------------------------------------
@@ -153,14 +224,37 @@ def resolve_url(href: str | None, base: str) -> str | None:
     """
     if not href:
         return None
-    if "\t" in href or "\n" in href or "\r" in href:
-        href = _URL_STRIP.sub("", href)
-    href = href.strip().strip("\x00")
+    href = _clean_href(href)
     if not href or len(href) > MAX_URL_LENGTH:
         return None
     plain = _PLAIN_ABSOLUTE.fullmatch(href)
     if plain is not None and (":" not in href[8:].split("/", 1)[0] or _port_ok(href)):
         return href
+    absolute = _absolute_http(href, base)
+    return absolute if absolute is not None and len(absolute) <= MAX_URL_LENGTH else None
+
+
+def refused_for_length(href: str | None, base: str) -> str | None:
+    """The absolute http(s) URL `href` names when resolve_url refused it only for being
+    longer than MAX_URL_LENGTH, else None. Meant for the (rare) path where resolve_url
+    returned None: it resolves the long text that resolve_url would not."""
+    if not href:
+        return None
+    absolute = _absolute_http(_clean_href(href), base)
+    return absolute if absolute is not None and len(absolute) > MAX_URL_LENGTH else None
+
+
+def _clean_href(href: str) -> str:
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = _URL_STRIP.sub("", href)
+    return href.strip().strip("\x00")
+
+
+def _absolute_http(href: str, base: str) -> str | None:
+    """`href` made absolute against `base` when that gives an http(s) URL with a host
+    and a valid port (spaces escaped), whatever its length; else None."""
+    if not href:
+        return None
     try:
         absolute = urljoin(base, href) if base else href
         parts = urlsplit(absolute)
@@ -171,7 +265,21 @@ def resolve_url(href: str | None, base: str) -> str | None:
         return None
     if " " in absolute:
         absolute = absolute.replace(" ", "%20")
-    return absolute if len(absolute) <= MAX_URL_LENGTH else None
+    return absolute
+
+
+def too_long(base: str, *hrefs: str | None) -> TooLong | None:
+    """For an item reader that found no usable link among `hrefs`: TooLong for the first
+    one refused only for its length, else None (the item had no http(s) link at all)."""
+    for href in hrefs:
+        if href and (url := refused_for_length(href, base)):
+            return TooLong(url)
+    return None
+
+
+def shorten_url(url: str, keep: int = SHOWN_URL_LENGTH) -> str:
+    """`url` cut to `keep` characters for a message ("..." marks the cut)."""
+    return url if len(url) <= keep else url[:keep] + "..."
 
 
 def _port_ok(url: str) -> bool:

@@ -12,10 +12,12 @@ from monitor.discovery_common import (
     DiscoveredLink,
     ParseFailure,
     ParseResult,
+    TooLong,
     clean_text,
     normalise_language,
     parse_date,
     resolve_url,
+    too_long,
 )
 from monitor.discovery_safexml import (
     DEFAULT_MAX_BYTES,
@@ -107,15 +109,16 @@ def _string(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _json_item(item: dict[str, Any], base: str) -> DiscoveredLink | None:
-    url = resolve_url(_string(item.get("url")), base) or resolve_url(
-        _string(item.get("external_url")), base
-    )
+def _json_item(item: dict[str, Any], base: str) -> DiscoveredLink | TooLong | None:
+    candidates = (_string(item.get("url")), _string(item.get("external_url")))
+    url = resolve_url(candidates[0], base) or resolve_url(candidates[1], base)
+    item_id = _string(item.get("id")) or ""
+    if not item_id.startswith(("http:", "https:")):
+        item_id = ""
+    if url is None and item_id:
+        url = resolve_url(item_id, base)
     if url is None:
-        item_id = _string(item.get("id")) or ""
-        url = resolve_url(item_id, base) if item_id.startswith(("http:", "https:")) else None
-    if url is None:
-        return None
+        return too_long(base, *candidates, item_id)
     published = parse_date(_string(item.get("date_published"))) or parse_date(
         _string(item.get("date_modified"))
     )

@@ -10,7 +10,13 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from monitor.discovery_common import DiscoveredLink, clean_text, resolve_url
+from monitor.discovery_common import (
+    DiscoveredLink,
+    LongLinkTally,
+    clean_text,
+    refused_for_length,
+    resolve_url,
+)
 
 _FEED_TYPES = (
     "application/rss+xml",
@@ -157,31 +163,41 @@ def extract_listing_links(
     *,
     same_site_only: bool = True,
     max_links: int = 2000,
+    long_links: LongLinkTally | None = None,
 ) -> list[DiscoveredLink]:
     """Article links on a section page: every <a href> resolved against the page (and its
     <base>), fragments dropped, kept when some `allow` regex matches the absolute URL (all
     kept when allow is empty) and no `deny` regex does; same site by default; static files
     and the page itself skipped; the longest anchor text as title ("Read more" and
-    "Comments" anchors lose to the headline); page order."""
+    "Comments" anchors lose to the headline); page order. Links these rules would keep
+    but that are longer than MAX_URL_LENGTH are skipped and counted in `long_links`."""
     allowed, denied = compile_patterns(allow), compile_patterns(deny)
     root = parse_html(html)
     if root is None:
         return []
     base = _base_url(root, url)
     page = url.partition("#")[0]
+
+    def wanted(resolved: str) -> bool:
+        if resolved == page or _STATIC.search(urlsplit(resolved).path):
+            return False
+        if same_site_only and not same_site(resolved, url):
+            return False
+        if allowed and not any(p.search(resolved) for p in allowed):
+            return False
+        return not any(p.search(resolved) for p in denied)
+
     found: dict[str, DiscoveredLink] = {}
     for anchor in root.iter("a"):
-        resolved = resolve_url(anchor.get("href"), base)
+        href = anchor.get("href")
+        resolved = resolve_url(href, base)
         if resolved is None:
+            refused = refused_for_length(href, base) if long_links is not None else None
+            if refused and long_links is not None and wanted(refused.partition("#")[0]):
+                long_links.note(refused)
             continue
         resolved = resolved.partition("#")[0]
-        if resolved == page or _STATIC.search(urlsplit(resolved).path):
-            continue
-        if same_site_only and not same_site(resolved, url):
-            continue
-        if allowed and not any(p.search(resolved) for p in allowed):
-            continue
-        if any(p.search(resolved) for p in denied):
+        if not wanted(resolved):
             continue
         title = clean_text(_anchor_text(anchor))
         known = found.get(resolved)

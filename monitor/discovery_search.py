@@ -19,10 +19,12 @@ from monitor.discovery_common import (
     Collector,
     DiscoveredLink,
     ParseResult,
+    TooLong,
     clean_text,
     normalise_language,
     parse_date,
     resolve_url,
+    too_long,
 )
 from monitor.discovery_safexml import (
     element_text,
@@ -142,7 +144,7 @@ def _edition_language(url: str) -> str | None:
     return normalise_language((query.get("hl") or [""])[0])
 
 
-def _google_item(elem: Any, base: str) -> DiscoveredLink | None:
+def _google_item(elem: Any, base: str) -> DiscoveredLink | TooLong | None:
     found: dict[str, str] = {}
     source_url: str | None = None
     for child in elem:
@@ -152,7 +154,8 @@ def _google_item(elem: Any, base: str) -> DiscoveredLink | None:
         text = element_text(child)
         if name and text is not None and name not in found:
             found[name] = text
-    link = resolve_url(found.get("link") or found.get("guid"), base)
+    href = found.get("link") or found.get("guid")
+    link = resolve_url(href, base)
     publisher = (
         _publisher(link)
         or _from_url_parameter(link)
@@ -161,7 +164,7 @@ def _google_item(elem: Any, base: str) -> DiscoveredLink | None:
         or _deep_link(resolve_url(source_url, base))
     )
     if publisher is None and link is None:
-        return None
+        return too_long(base, href)
     title = clean_text(found.get("title"))
     source_name = clean_text(found.get("source"))
     if title and source_name and title.endswith(f" - {source_name}"):
@@ -279,11 +282,12 @@ def gdelt_language(name: str | None) -> str | None:
     return GDELT_LANGUAGES.get(key) or (normalise_language(key) if len(key) <= 3 else None)
 
 
-def _gdelt_article(article: dict[str, Any], base: str) -> DiscoveredLink | None:
+def _gdelt_article(article: dict[str, Any], base: str) -> DiscoveredLink | TooLong | None:
     raw_url = article.get("url")
-    url = resolve_url(raw_url if isinstance(raw_url, str) else None, base)
+    href = raw_url if isinstance(raw_url, str) else None
+    url = resolve_url(href, base)
     if url is None:
-        return None
+        return too_long(base, href)
     title, seen, language = (article.get(key) for key in ("title", "seendate", "language"))
     return DiscoveredLink(
         url=url,

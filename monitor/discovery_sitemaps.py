@@ -8,6 +8,7 @@ from monitor.discovery_common import (
     ParseFailure,
     ParseResult,
     resolve_url,
+    too_long,
 )
 from monitor.discovery_safexml import (
     DEFAULT_MAX_BYTES,
@@ -93,8 +94,12 @@ def parse_text_sitemap(
     for line in text.splitlines():
         line = line.strip()
         if line:
-            resolved = resolve_url(line, url) if line.lower().startswith("http") else None
-            collector.add(DiscoveredLink(resolved) if resolved else None)
+            if not line.lower().startswith("http"):
+                collector.add(None)
+            elif resolved := resolve_url(line, url):
+                collector.add(DiscoveredLink(resolved))
+            else:
+                collector.add(too_long(url, line))
     return collector.result("sitemap-text", "the sitemap has no URLs", noun="URLs")
 
 

@@ -16,10 +16,13 @@ from monitor.discovery_common import (
     DiscoveredLink,
     ParseFailure,
     ParseResult,
+    TooLong,
     clean_text,
+    no_links_message,
     normalise_language,
     parse_date,
     resolve_url,
+    too_long,
 )
 from monitor.discovery_safexml import (
     check_xml_safety,
@@ -60,7 +63,7 @@ _RSS_WANTED = frozenset(
     ("link", "guid", "origLink", "title", "language", "pubDate", "date", "published",
      "issued", "updated", "modified")
 )  # fmt: skip
-ItemReader = Callable[[Any, str], DiscoveredLink | None]
+ItemReader = Callable[[Any, str], DiscoveredLink | TooLong | None]
 _DATE_TAGS = ("pubDate", "published", "issued", "date", "updated", "modified", "lastmod")
 
 
@@ -150,6 +153,7 @@ def _finish(state: _Pass, failure: ParseFailure | None = None) -> ParseResult:
         "children": children,
         "truncated": truncated,
         "skipped": state.items.skipped + state.children.skipped,
+        "long_links": state.items.long.result() or state.children.long.result(),
     }
     if failure is not None:
         return ParseResult(**common, error=failure.message, error_code=failure.code)
@@ -158,7 +162,7 @@ def _finish(state: _Pass, failure: ParseFailure | None = None) -> ParseResult:
             count = state.items.skipped + state.children.skipped
             return ParseResult(
                 **common,
-                error=f"no usable links: {count} items, none with an http(s) URL",
+                error=no_links_message(count, "items", common["long_links"]),
                 error_code="no-links",
             )
         what = "sitemap" if kind.startswith("sitemap") else "feed"
@@ -234,7 +238,7 @@ def _first_date(found: dict[str, str]) -> datetime | None:
     return None
 
 
-def rss_item(elem: Any, base: str) -> DiscoveredLink | None:
+def rss_item(elem: Any, base: str) -> DiscoveredLink | TooLong | None:
     """The standard reader of one RSS item element."""
     found: dict[str, str] = {}
     permalink_guid: str | None = None
@@ -263,10 +267,11 @@ def rss_item(elem: Any, base: str) -> DiscoveredLink | None:
         url = resolve_url(candidate, base)
         if url:
             break
+    about = elem.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
     if url is None:
-        url = resolve_url(elem.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"), base)
+        url = resolve_url(about, base)
     if url is None:
-        return None
+        return too_long(base, *candidates, about)
     return DiscoveredLink(
         url=url,
         title=clean_text(found.get("title")),
@@ -275,7 +280,7 @@ def rss_item(elem: Any, base: str) -> DiscoveredLink | None:
     )
 
 
-def _atom_entry(elem: Any, base: str) -> DiscoveredLink | None:
+def _atom_entry(elem: Any, base: str) -> DiscoveredLink | TooLong | None:
     entry_base = resolve_url(elem.get(_XML_BASE), base) or base
     found: dict[str, str] = {}
     best: tuple[int, str] | None = None
@@ -297,10 +302,13 @@ def _atom_entry(elem: Any, base: str) -> DiscoveredLink | None:
             if text is not None:
                 found[name] = text
     url = resolve_url(best[1], entry_base) if best else None
-    if url is None and found.get("id", "").startswith(("http://", "https://")):
-        url = resolve_url(found["id"], entry_base)
+    entry_id = found.get("id", "")
+    if not entry_id.startswith(("http://", "https://")):
+        entry_id = ""
+    if url is None and entry_id:
+        url = resolve_url(entry_id, entry_base)
     if url is None:
-        return None
+        return too_long(entry_base, best[1] if best else None, entry_id)
     return DiscoveredLink(
         url=url,
         title=clean_text(found.get("title")),
@@ -309,7 +317,7 @@ def _atom_entry(elem: Any, base: str) -> DiscoveredLink | None:
     )
 
 
-def _sitemap_url(elem: Any, base: str) -> DiscoveredLink | None:
+def _sitemap_url(elem: Any, base: str) -> DiscoveredLink | TooLong | None:
     loc: str | None = None
     lastmod: str | None = None
     news: dict[str, str] = {}
@@ -326,7 +334,7 @@ def _sitemap_url(elem: Any, base: str) -> DiscoveredLink | None:
                     news[part_name] = part.text
     url = resolve_url(loc, base)
     if url is None:
-        return None
+        return too_long(base, loc)
     published = parse_date(news.get("publication_date")) or parse_date(lastmod)
     return DiscoveredLink(
         url=url,
@@ -336,7 +344,7 @@ def _sitemap_url(elem: Any, base: str) -> DiscoveredLink | None:
     )
 
 
-def _sitemap_child(elem: Any, base: str) -> DiscoveredLink | None:
+def _sitemap_child(elem: Any, base: str) -> DiscoveredLink | TooLong | None:
     loc: str | None = None
     lastmod: str | None = None
     for child in elem:
@@ -346,4 +354,4 @@ def _sitemap_child(elem: Any, base: str) -> DiscoveredLink | None:
         elif name == "lastmod":
             lastmod = element_text(child)
     url = resolve_url(loc, base)
-    return DiscoveredLink(url=url, published=parse_date(lastmod)) if url else None
+    return DiscoveredLink(url=url, published=parse_date(lastmod)) if url else too_long(base, loc)

@@ -16,7 +16,13 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from monitor.discovery import ParseResult, extract_listing_links, sitemaps_from_robots
+from monitor.discovery import (
+    LongLinks,
+    LongLinkTally,
+    ParseResult,
+    extract_listing_links,
+    sitemaps_from_robots,
+)
 from monitor.source_config import SourceConfig
 from monitor.spiders import source_kinds as kinds
 from monitor.spiders.failures import classify_failure
@@ -154,6 +160,7 @@ class SourceCheckSpider(_OneShot):
             charset=charset,
         )
         result.notes.extend(parsed.notes)
+        self._note_long_links(source, parsed.long_links)
         if parsed.sitemaps and depth < 2:
             result.notes.append(f"{response.url}: a sitemap index of {len(parsed.sitemaps)}")
             plan = kinds.plan_children(parsed, oldest=None, seen=(response.url,), budget=1)
@@ -180,8 +187,16 @@ class SourceCheckSpider(_OneShot):
         if not isinstance(response, HtmlResponse):
             self._fail(source, "not-html", "the listing page is not HTML")
             return
-        links = extract_listing_links(response.body, response.url, source.allow, source.deny)
+        long_links = LongLinkTally()
+        links = extract_listing_links(
+            response.body, response.url, source.allow, source.deny, long_links=long_links
+        )
+        self._note_long_links(source, long_links.result())
         self._judge(source, ParseResult(kind="section", links=tuple(links)))
+
+    def _note_long_links(self, source: SourceConfig, long_links: LongLinks | None) -> None:
+        if long_links is not None:
+            self.results[source.name].notes.append(f"warning: {long_links.message()}")
 
 
 class ProbeSpider(_OneShot):

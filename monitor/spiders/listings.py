@@ -19,6 +19,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 
 from monitor.config import SourceConfig
 from monitor.discovery import (
+    LongLinkTally,
     ParseResult,
     extract_listing_links,
     find_next_page,
@@ -175,7 +176,11 @@ class ListingSpider(ArticleSpider):
             self.report(source.name, response.url, "not-html", detail)
             return
         self.count("listings/parsed", source=source.name)
-        links = extract_listing_links(response.body, response.url, source.allow, source.deny)
+        long_links = LongLinkTally()
+        links = extract_listing_links(
+            response.body, response.url, source.allow, source.deny, long_links=long_links
+        )
+        self.report_long_links(source, response.url, "section", long_links.result())
         sections: set[str] = set()
         if source.follow and depth < source.depth_limit:
             subs = extract_listing_links(response.body, response.url, source.follow, source.deny)

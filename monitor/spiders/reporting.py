@@ -15,7 +15,7 @@ from twisted.python.failure import Failure
 
 from monitor import signals
 from monitor.config import SourceConfig
-from monitor.discovery import ParseResult
+from monitor.discovery import LongLinks, ParseResult
 from monitor.http_cache import ConditionalGet, is_transient
 from monitor.spiders.failures import classify_failure
 
@@ -67,9 +67,20 @@ class ReportingSpider(Spider):
         self.discovered(source, 0)
         return True
 
+    def report_long_links(
+        self, source: SourceConfig, url: str, noun: str, long_links: LongLinks | None
+    ) -> None:
+        """One row per listing, not per link (a hostile page may list 100,000): the
+        links it named that were refused for their length, counted in the stats."""
+        if long_links is None:
+            return
+        self.count("links/too_long", long_links.count, source.name)
+        self.report(source.name, url, "link-too-long", f"{noun}: {long_links.message()}")
+
     def check_result(self, source: SourceConfig, url: str, noun: str, result: ParseResult) -> bool:
         """Record a parse error (False: nothing usable) or warning (True: go on)."""
         self.count("listings/parsed", source=source.name)
+        self.report_long_links(source, url, noun, result.long_links)
         for note in result.notes:
             self.logger.info("%s: %s (%s)", source.name, note, url)
         if result.error and not (result.links or result.sitemaps):
