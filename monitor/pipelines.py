@@ -143,8 +143,9 @@ def _store_key(item: PageItem) -> tuple[datetime, str]:
 
 
 class StorePipeline:
-    """Write articles in batched transactions; each article with its matches and story
-    in its own savepoint, so one bad article never takes its neighbours down.
+    """Write articles in batched transactions: the batch decided in memory and written
+    with one statement per table (monitor.store_bulk); when that fails, redone with a
+    savepoint per article, so one bad article never takes its neighbours down.
 
     A batch is written when ``batch_size`` items wait or ``batch_seconds`` after the first
     one arrived, whichever comes first: a few hundred rows per commit at full speed, and

@@ -141,8 +141,9 @@ def follow_regrouped_articles(session: Session, article_ids: Collection[int]) ->
     that caused it: (watcher, story:<new id>) is then taken. When the watcher already has
     an event for the new story (two stories it was told about merged), the other event
     is kept under ``<old key>:merged-into:<new id>``: its old key names a deleted story,
-    and SQLite gives a deleted story's id to the next new story, whose alert that stale
-    key would then suppress. Returns the number of events moved.
+    and a database whose stories table predates migration 0009 could give that id to
+    the next new story, whose alert the stale key would then suppress. Returns the
+    number of events moved.
     """
     if not article_ids:
         return 0
