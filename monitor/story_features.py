@@ -32,11 +32,13 @@ import numpy.typing as npt
 
 NUM_PERM = 64
 SHINGLE = 3
-#: Signature layout version, stored with each row. 2: features and title words packed
-#: as 64-bit hashes. Rows of LOADABLE_VERSIONS are read (version 1 rows are converted on
-#: load); any other version needs `newsmon restory`.
-SIGNATURE_VERSION = 2
-LOADABLE_VERSIONS = frozenset({1, 2})
+#: Signature version, stored with each row. 2: features and title words packed as
+#: 64-bit hashes. 3: Chinese and Japanese as character pairs and katakana words (a
+#: version 2 row of such a text holds whole clauses, which match nothing; `newsmon
+#: restory` recomputes them). Rows of LOADABLE_VERSIONS are read (version 1 rows are
+#: converted on load); any other version needs `newsmon restory`.
+SIGNATURE_VERSION = 3
+LOADABLE_VERSIONS = frozenset({1, 2, 3})
 MAX_FEATURES = 64
 LONG_WORD = 6
 MIN_SHINGLES = 8
@@ -154,12 +156,51 @@ def _figure(token: str) -> str:
     return token.replace(",", ".")
 
 
+# Chinese and Japanese are written without spaces: a "word" of the token pattern is a
+# whole clause. Han runs become overlapping character pairs (most words are two
+# characters), katakana runs (foreign names: "プーチン") stay whole, and hiragana
+# (particles, endings) is dropped.
+_CJK_RUN = re.compile(
+    r"(?P<han>[\u3400-\u9fff\uf900-\ufaff]+)|(?P<kana>[\u30a0-\u30ff\u31f0-\u31ff]+)"
+    r"|(?P<hira>[\u3040-\u309f]+)|(?P<other>[^\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff]+)"
+)
+_HAS_CJK = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff]")
+_CJK_SPAN = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def is_katakana(ch: str) -> bool:
+    return "\u30a0" <= ch <= "\u30ff" or "\u31f0" <= ch <= "\u31ff"
+
+
+def _cjk_tokens(tok: str) -> list[str]:
+    out: list[str] = []
+    for m in _CJK_RUN.finditer(tok):
+        if (han := m.group("han")) is not None:
+            out.extend(han[i : i + 2] for i in range(max(1, len(han) - 1)))
+        elif (kana := m.group("kana")) is not None:
+            out.append(kana)
+        elif (other := m.group("other")) is not None:
+            out.append(other)
+    return out
+
+
 def tokens(text: str) -> list[str]:
-    """Words and figures of ``text`` in order, case kept, figures normalised."""
+    """Words and figures of ``text`` in order, case kept, figures normalised; Chinese
+    and Japanese as character pairs and katakana words."""
     out = []
-    for tok in _TOKEN.findall(normalise(text)):
+    text = normalise(text)
+    cjk = _HAS_CJK.search(text) is not None
+    if cjk:  # figures and Latin words written against CJK characters stand apart
+        text = _CJK_SPAN.sub(r" \g<0> ", text)
+    for tok in _TOKEN.findall(text):
         if tok[0].isdigit():
             out.append(_figure(tok))
+        elif cjk and _HAS_CJK.search(tok):
+            out.extend(_cjk_tokens(tok))
         else:
             out.append(_POSSESSIVE.sub("", tok))
     return out
@@ -281,9 +322,19 @@ def name_key(word: str) -> str:
     return low
 
 
+#: Chinese and Japanese count in ten thousands: "1.3万" = 13,000.
+_CJK_MULTIPLIERS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
+
+
+def _multiplier(nxt: str | None) -> int | None:
+    if not nxt:
+        return None
+    return _MULTIPLIERS.get(nxt.lower()) or _CJK_MULTIPLIERS.get(nxt[0])
+
+
 def _figure_value(tok: str, nxt: str | None) -> str:
     """A figure with its multiplier word applied ("1.5" "million" -> "1500000")."""
-    mult = _MULTIPLIERS.get(nxt.lower()) if nxt else None
+    mult = _multiplier(nxt)
     if mult is None:
         return tok
     try:
@@ -323,7 +374,7 @@ def strong_features(toks: list[str]) -> tuple[str, ...]:
         first = tok[0]
         if first.isdigit():
             digits = tok.replace(".", "")
-            if len(digits) < 2 and not (k + 1 < len(toks) and toks[k + 1].lower() in _MULTIPLIERS):
+            if len(digits) < 2 and not (k + 1 < len(toks) and _multiplier(toks[k + 1])):
                 continue  # single digits say nothing about one story
             if tok.isdigit() and 1900 <= int(tok) <= 2100:
                 continue  # nor do years
@@ -340,6 +391,12 @@ def strong_features(toks: list[str]) -> tuple[str, ...]:
         elif _is_hangul(first):
             if (stem := korean_stem(tok)) is not None:
                 found.setdefault("l:" + stem, None)
+        elif is_han(first):
+            if len(tok) == 2:
+                found.setdefault("l:" + tok, None)
+        elif is_katakana(first):
+            if len(tok) >= 3:
+                found.setdefault("w:" + tok, None)
         elif len(tok) >= LONG_WORD:
             found.setdefault("l:" + _fold(tok), None)
         if len(found) >= MAX_FEATURES:
