@@ -239,3 +239,18 @@ def test_an_original_without_a_story_is_left_to_the_slow_path(tmp_path: Any) -> 
         with pytest.raises(SlowPathNeeded, match="has no story"):
             store_batch(session, [pages[3]], stories=stories)
     engine.dispose()
+
+
+def test_reserved_story_ids_never_reuse_a_deleted_story_id(tmp_path: Any) -> None:
+    """SQLite's AUTOINCREMENT mark counts: a story deleted by restory keeps its id taken."""
+    url = f"sqlite:///{tmp_path / 'bulk.db'}"
+    pages = _pages()
+    _in_bulk(url, [pages[:2]])
+    engine = open_database(url)
+    with Session(engine) as session, session.begin():
+        newest = max(session.scalars(select(Story.id)))
+        session.execute(Article.__table__.update().values(story_id=None))
+        session.execute(Story.__table__.delete().where(Story.id == newest))
+    engine.dispose()
+    _in_bulk(url, [pages[6:7]])
+    assert max(s["id"] for s in _snapshot(url)["stories"]) > newest
