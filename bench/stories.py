@@ -5,8 +5,8 @@ scale:   insert+query cost per article with 10k / 100k / 1M articles in the inde
          real sentences from ../shared/corpus (skipped cleanly when it is absent); filling
          the index combines per-sentence MinHash bins so that 1M costs minutes, not hours.
 quality: pairwise precision/recall of "same story" on tests/data/stories/pairs.jsonl
-         (--set dev, tuned on), heldout.jsonl, heldout2.jsonl or heldout3.jsonl (--set
-         heldout, heldout2, heldout3); texts cached outside the repo, see
+         (--set dev, tuned on), heldout.jsonl ... heldout4.jsonl (--set heldout,
+         heldout2, heldout3, heldout4); texts cached outside the repo, see
          bench.stories_quality.
 """
 
@@ -310,7 +310,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--set",
         default="dev",
-        choices=["dev", "heldout", "heldout2", "heldout3"],
+        choices=["dev", "heldout", "heldout2", "heldout3", "heldout4"],
         help="quality: labelled set",
     )
     args = parser.parse_args(argv)

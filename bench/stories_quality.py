@@ -43,6 +43,10 @@ SETS = {
         REPO / "tests" / "data" / "stories" / "heldout3.jsonl",
         CACHE_ROOT / "stories_heldout3",
     ),
+    "heldout4": (
+        REPO / "tests" / "data" / "stories" / "heldout4.jsonl",
+        CACHE_ROOT / "stories_heldout4",
+    ),
 }
 # Same-topic pages: whichever caches of the relevance and story sets are present (the
 # measured set's own pages are left out by URL).

@@ -64,10 +64,12 @@ class StoriesSettings(BaseModel):
         2, ge=1, description="Rare features a rewrite with a similar title must share."
     )
     rewrite_gap_days: float = Field(
-        4,
+        2,
         ge=0,
         description="Rewrites are linked only if published (or seen) at most this many days "
-        "apart; copies are linked across the whole window.",
+        "apart; copies are linked across the whole window. Retellings of one event come "
+        "within a day or two; follow-up events (the arrests after a killing, a summit's "
+        "second day) a few days later, sharing every name.",
     )
     rare_max_share: float = Field(
         0.01,

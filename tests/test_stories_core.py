@@ -139,6 +139,19 @@ def test_rewrite_far_apart_in_time_is_not_linked_but_a_copy_is() -> None:
     assert same_story(signature("Fish", copy_of_seafood(), late, late), a, index).same
 
 
+def test_a_rewrite_three_days_later_is_a_follow_up_not_a_retelling() -> None:
+    """Retellings of one event come within two days; what shares its names three days
+    later is, in the labelled sets, mostly the next development (arrests after a
+    killing, a summit's collapse after its first day), which must reach alerts."""
+    index = seeded_index()
+    a = signature("Hunchun fish plants use 1,850 North Korean workers", SEAFOOD, T0, T0)
+    title = "Labour group: Pyongyang earns millions from fish plants"
+    for days, same in ((2, True), (3, False)):
+        when = T0 + timedelta(days=days)
+        verdict = same_story(signature(title, SEAFOOD_REWRITE, when, when), a, index)
+        assert verdict.same is same, days
+
+
 def test_index_joins_best_story_and_expires_old_articles() -> None:
     index = seeded_index()
     a = signature("Hunchun fish plants", SEAFOOD, T0, T0)
