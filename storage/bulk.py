@@ -36,8 +36,9 @@ def _sqlite_sequence(session: Session, table: str) -> int:
 class IdReserver:
     """Hands out primary keys of one table for rows a batch will insert itself.
 
-    PostgreSQL: values taken from the table's sequence (unused ones are gaps, as after a
-    rollback). SQLite: the ids after the largest used (or the AUTOINCREMENT mark); valid
+    PostgreSQL: values taken from the table's sequence; unused ones are gaps, as after a
+    rollback (the store reserves for the items still to come, so a batch uses at most one
+    id per item it holds). SQLite: the ids after the largest used (or the AUTOINCREMENT mark); valid
     because newsmon's SQLite transactions start with BEGIN IMMEDIATE, so no other writer
     can insert until this transaction ends. A collision all the same is a primary-key
     error, and the caller's batch falls back to its one-article-at-a-time path.
