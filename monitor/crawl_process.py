@@ -14,7 +14,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 STDERR_TAIL = 4000
@@ -77,8 +77,13 @@ async def run_supervised(
     stop: asyncio.Event,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    on_signal: Callable[[int], None] | None = None,
 ) -> ProcessResult:
-    """Run ``argv`` until it exits, ``timeout`` seconds pass, or ``stop`` is set."""
+    """Run ``argv`` until it exits, ``timeout`` seconds pass, or ``stop`` is set.
+
+    ``on_signal(pid)`` is called once SIGTERM has been sent (a stop or the timeout): the
+    scheduler says so in its log, where an operator sees why a crawl ends early.
+    """
     began = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
         *argv,
@@ -102,6 +107,8 @@ async def run_supervised(
             timed_out, stopped = stopping not in done, stopping in done
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
+                if on_signal is not None:
+                    on_signal(proc.pid)
             finished, _ = await asyncio.wait({exited}, timeout=grace)
             if not finished:
                 killed = True

@@ -202,6 +202,7 @@ class Runner:
                 grace=self.schedule.stop_grace_seconds,
                 stop=self.stop,
                 env=env,
+                on_signal=lambda pid: self.say(f"{job.id}: SIGTERM sent to the crawl (pid {pid})"),
             )
             summary = parse_summary(result.stdout)
             await asyncio.to_thread(self._end_crawl, crawl_id, before, result, summary)

@@ -46,7 +46,12 @@ signal.pause()
 
 
 def _run(
-    code: str, *args: str, timeout: float = 30, grace: float = 5, stop_when: Path | None = None
+    code: str,
+    *args: str,
+    timeout: float = 30,
+    grace: float = 5,
+    stop_when: Path | None = None,
+    signalled: list[int] | None = None,
 ) -> ProcessResult:
     async def main() -> ProcessResult:
         stop = asyncio.Event()
@@ -60,7 +65,11 @@ def _run(
 
         task = asyncio.ensure_future(stopper()) if stop_when else None
         result = await run_supervised(
-            [sys.executable, "-c", code, *args], timeout=timeout, grace=grace, stop=stop
+            [sys.executable, "-c", code, *args],
+            timeout=timeout,
+            grace=grace,
+            stop=stop,
+            on_signal=None if signalled is None else signalled.append,
         )
         if task:
             task.cancel()
@@ -89,7 +98,9 @@ def test_a_crash_is_reported_with_its_stderr() -> None:
 
 def test_timeout_sends_sigterm_first(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
-    result = _run(TERM_POLITELY, str(ready), timeout=3.0)
+    signalled: list[int] = []
+    result = _run(TERM_POLITELY, str(ready), timeout=3.0, signalled=signalled)
+    assert signalled == [result.pid]  # the scheduler logs it
     assert result.outcome == "timeout"
     assert not result.killed
     assert result.exit_code == 0

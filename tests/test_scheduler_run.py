@@ -154,8 +154,11 @@ def _exercise(
 
     began = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    # The slow server answers now: Scrapy's clean shutdown waits for requests in flight
-    # (a server that never answers is cut off by SIGKILL after stop_grace_seconds).
+    # Once the slow crawl has its SIGTERM, the slow server answers: Scrapy's clean
+    # shutdown waits for requests in flight (a server that never answers is cut off by
+    # SIGKILL after stop_grace_seconds). Answering before the signal would let the crawl
+    # finish on its own, which is not what is tested.
+    _wait_for("SIGTERM to reach the slow crawl", lambda: "crawl:slow: SIGTERM sent" in log())
     gate.set()
     code = proc.wait(timeout=STOP_LIMIT + 30)
     elapsed = time.monotonic() - began
