@@ -103,6 +103,7 @@ class BatchWriter:
     session: Session
     stories: StoryAssigner | None
     remaining: int
+    """Items of the batch after the one being stored."""
     articles: list[dict[str, Any]] = field(default_factory=list)
     aliases: list[tuple[str, int]] = field(default_factory=list)
     matches: list[dict[str, Any]] = field(default_factory=list)
@@ -119,10 +120,10 @@ class BatchWriter:
         self._reserve_stories = bulk.story_reserver(self.session)
 
     def _next_id(self, spare: list[int], reserver: bulk.IdReserver) -> int:
-        """Ids are reserved for every item still to come, so that a batch of new articles
-        costs one reservation."""
+        """Ids are reserved for this item and every one still to come, so that a batch of
+        new articles costs one reservation."""
         if not spare:
-            spare.extend(reserver.take(max(self.remaining, 1)))
+            spare.extend(reserver.take(self.remaining + 1))
         return spare.pop(0)
 
     def _story(self, story_id: int) -> bulk.StoryRow | None:
