@@ -29,24 +29,17 @@ from monitor.story_settings import StoriesSettings
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_ROOT = Path("/work/relevance-cache")
+_STORY_DATA = REPO / "tests" / "data" / "stories"
+#: --set name -> (labelled file, text cache)
 SETS = {
-    "dev": (REPO / "tests" / "data" / "stories" / "pairs.jsonl", CACHE_ROOT / "stories"),
-    "heldout": (
-        REPO / "tests" / "data" / "stories" / "heldout.jsonl",
-        CACHE_ROOT / "stories_heldout",
-    ),
-    "heldout2": (
-        REPO / "tests" / "data" / "stories" / "heldout2.jsonl",
-        CACHE_ROOT / "stories_heldout2",
-    ),
-    "heldout3": (
-        REPO / "tests" / "data" / "stories" / "heldout3.jsonl",
-        CACHE_ROOT / "stories_heldout3",
-    ),
-    "heldout4": (
-        REPO / "tests" / "data" / "stories" / "heldout4.jsonl",
-        CACHE_ROOT / "stories_heldout4",
-    ),
+    name: (_STORY_DATA / f"{file}.jsonl", CACHE_ROOT / cache)
+    for name, file, cache in (
+        ("dev", "pairs", "stories"),
+        ("heldout", "heldout", "stories_heldout"),
+        ("heldout2", "heldout2", "stories_heldout2"),
+        ("heldout3", "heldout3", "stories_heldout3"),
+        ("heldout4", "heldout4", "stories_heldout4"),
+    )
 }
 # Same-topic pages: whichever caches of the relevance and story sets are present (the
 # measured set's own pages are left out by URL).

@@ -27,7 +27,8 @@ from monitor.dedup import canonicalize_url, content_fingerprint, url_key
 from monitor.extract import ExtractedArticle
 from monitor.store import BatchLookups, StoreResult, match_records
 from storage import bulk
-from storage.models import Article, utcnow
+from storage.models import Article, ArticleSignature, Match, utcnow
+from storage.stories import add_member
 
 if TYPE_CHECKING:
     from monitor.matching import TopicMatch
@@ -60,31 +61,11 @@ class ToStore:
         return self.fingerprint or content_fingerprint(self.article.text, self.article.title)
 
 
-def _key(published: datetime | None, seen: datetime) -> datetime:
-    return published or seen
-
-
 def add_to_story(story: bulk.StoryRow, row: dict[str, Any]) -> None:
-    """As storage.stories.add_to_story, on plain rows: size, times, and the first
-    article (the earliest published, else first seen)."""
+    """As storage.stories.add_to_story, on a batch's plain rows."""
     seen, published = row["first_seen"], row["published"]
-    story.size += 1
-    story.last_seen = max(story.last_seen, seen)
-    story.first_seen = min(story.first_seen, seen)
-    if published is not None and (
-        story.first_published is None or published < story.first_published
-    ):
-        story.first_published = published
-    key = _key(published, seen)
-    if (
-        story.first_article_id is None
-        or story.first_article_id == row["id"]
-        or story.first_key is None
-        or key < story.first_key
-    ):
-        story.first_article_id = row["id"]
-        story.first_key = key
-        story.title = row["title"] or story.title
+    if add_member(story, row["id"], row["title"], seen, published, lambda: story.first_key):
+        story.first_key = published or seen
 
 
 @dataclass
@@ -251,10 +232,10 @@ class BatchWriter:
         them and what points to the articles, then the stories' final aggregates."""
         session = self.session
         bulk.insert_stories(session, [self.story_rows[i] for i in self.created])
-        bulk.insert_articles(session, self.articles)
+        bulk.insert_rows(session, Article, self.articles)
         bulk.insert_url_aliases(session, self.aliases)
-        bulk.insert_matches(session, self.matches)
-        bulk.insert_signatures(session, self.signatures)
+        bulk.insert_rows(session, Match, self.matches)
+        bulk.insert_rows(session, ArticleSignature, self.signatures)
         bulk.update_stories(session, list(self.story_rows.values()))
         for alert in self.alerts:
             enqueue_for_article(

@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.bulk import insert_url_aliases
 from storage.models import Article, ArticleUrl, Match, utcnow
 
 
@@ -130,24 +129,9 @@ def add_article(
 
 
 def add_url_aliases(session: Session, article_id: int, hashes: Iterable[str]) -> None:
-    """Remember URLs for a stored article (canonical, as listed, after redirects).
-
-    One INSERT ... ON CONFLICT DO NOTHING: a URL already known keeps its first article.
-    """
-    unique = list(dict.fromkeys(hashes))
-    if not unique:
-        return
-    rows = [{"url_hash": h, "article_id": article_id} for h in unique]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(pg_insert(ArticleUrl).values(rows).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite_insert(ArticleUrl).values(rows).on_conflict_do_nothing())
-    else:
-        known = known_url_hashes(session, unique)
-        for h in unique:
-            if h not in known:
-                session.add(ArticleUrl(url_hash=h, article_id=article_id))
+    """Remember URLs for a stored article (canonical, as listed, after redirects); a URL
+    already known keeps its first article."""
+    insert_url_aliases(session, ((h, article_id) for h in hashes))
 
 
 def replace_matches(

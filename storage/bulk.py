@@ -9,7 +9,7 @@ each other before any is written, so their primary keys are reserved first
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleSignature, ArticleUrl, Match, Story, UTCDateTime
+from storage.models import Article, ArticleUrl, Story, UTCDateTime
 
 
 def _sqlite_sequence(session: Session, table: str) -> int:
@@ -144,22 +144,10 @@ def update_stories(session: Session, rows: Sequence[StoryRow]) -> None:
         session.execute(update(Story), [_story_values(r) for r in rows])
 
 
-def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
     """One executemany INSERT (articles, matches, signatures: complete rows with ids)."""
     if rows:
         session.execute(insert(model), list(rows))
-
-
-def insert_articles(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    insert_rows(session, Article, rows)
-
-
-def insert_matches(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    insert_rows(session, Match, rows)
-
-
-def insert_signatures(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    insert_rows(session, ArticleSignature, rows)
 
 
 def insert_url_aliases(session: Session, pairs: Iterable[tuple[str, int]]) -> None:

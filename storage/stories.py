@@ -7,13 +7,14 @@ commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from storage.bulk import StoryRow
 from storage.models import Article, ArticleSignature, Match, Story, UTCDateTime
 
 
@@ -165,27 +166,45 @@ def _key(published: datetime | None, seen: datetime) -> datetime:
     return published or seen
 
 
-def add_to_story(session: Session, story: Story, article: Article) -> None:
-    """Attach ``article`` and keep the story's first article/outlet/times and size right."""
-    article.story_id = story.id
+def add_member(
+    story: Story | StoryRow,
+    article_id: int,
+    title: str | None,
+    seen: datetime,
+    published: datetime | None,
+    first_key: Callable[[], datetime | None],
+) -> bool:
+    """Count one more article in ``story`` (an ORM row or a batch's StoryRow): size, times,
+    and the first article (the earliest published, else first seen). ``first_key`` gives
+    the current first article's key, None when it is gone; it is asked only when needed.
+    True when the article becomes the story's first."""
     story.size = (story.size or 0) + 1
-    seen = article.first_seen
     if story.last_seen is None or seen > story.last_seen:
         story.last_seen = seen
     if story.first_seen is None or seen < story.first_seen:
         story.first_seen = seen
-    if article.published is not None and (
-        story.first_published is None or article.published < story.first_published
+    if published is not None and (
+        story.first_published is None or published < story.first_published
     ):
-        story.first_published = article.published
-    if story.first_article_id is None or story.first_article_id == article.id:
-        story.first_article_id = article.id
-        story.title = article.title or story.title
-        return
-    first = session.get(Article, story.first_article_id)
-    if first is None or _key(article.published, seen) < _key(first.published, first.first_seen):
-        story.first_article_id = article.id
-        story.title = article.title or story.title
+        story.first_published = published
+    if story.first_article_id not in (None, article_id):
+        current = first_key()
+        if current is not None and _key(published, seen) >= current:
+            return False
+    story.first_article_id = article_id
+    story.title = title or story.title
+    return True
+
+
+def add_to_story(session: Session, story: Story, article: Article) -> None:
+    """Attach ``article`` and keep the story's first article/outlet/times and size right."""
+    article.story_id = story.id
+
+    def first_key() -> datetime | None:
+        first = session.get(Article, story.first_article_id)
+        return None if first is None else _key(first.published, first.first_seen)
+
+    add_member(story, article.id, article.title, article.first_seen, article.published, first_key)
 
 
 def recompute_story(session: Session, story_id: int) -> bool:

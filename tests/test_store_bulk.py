@@ -122,22 +122,20 @@ def _renumbered(snap: dict[str, list[Row]]) -> dict[str, list[Row]]:
     articles = {r["id"]: n for n, r in enumerate(snap["articles"], 1)}
     stories = {r["id"]: n for n, r in enumerate(snap["stories"], 1)}
     refs = {
-        "id": None,
         "article_id": articles,
         "duplicate_of_id": articles,
         "first_article_id": articles,
         "story_id": stories,
     }
+    own_ids = {"articles": articles, "stories": stories}
     out: dict[str, list[Row]] = {}
     for table, rows in snap.items():
-        own = articles if table == "articles" else stories if table == "stories" else None
+        columns = {**refs, "id": own_ids[table]} if table in own_ids else refs
         fixed = []
         for row in rows:
-            row = dict(row)
-            for column, mapping in refs.items():
-                mapping = own if column == "id" else mapping
-                if mapping is not None and row.get(column) is not None:
-                    row[column] = mapping[row[column]]
+            row = {
+                c: columns[c][v] if c in columns and v is not None else v for c, v in row.items()
+            }
             if isinstance(row.get("key"), str) and row["key"].startswith("story:"):
                 row["key"] = f"story:{stories[int(row['key'].split(':')[1])]}"
             fixed.append(row)

@@ -94,9 +94,10 @@ def test_several_languages_have_their_own_rewrites(records: list[dict[str, Any]]
     _rewrites_in_five_languages(records)
 
 
-def _cache_problem(record: dict[str, Any]) -> str | None:
-    """Why the cached text of one line is unusable, or None when it is there and long enough."""
-    path = CACHE / f"{hashlib.sha1(record['url'].encode('utf-8')).hexdigest()}.json"
+def cache_problem(cache: Path, record: dict[str, Any]) -> str | None:
+    """Why the cached text of one line in ``cache`` is unusable, or None when it is there
+    and long enough (every story set's cache check)."""
+    path = cache / f"{hashlib.sha1(record['url'].encode('utf-8')).hexdigest()}.json"
     if not path.is_file():
         return "missing"
     cached = json.loads(path.read_text(encoding="utf-8"))
@@ -110,5 +111,5 @@ def test_cached_texts_are_usable_when_present(records: list[dict[str, Any]]) -> 
     allowed (rebuilt from stored copies on 2026-11-27: 77 of 105 found)."""
     if not CACHE.is_dir():
         pytest.skip(f"{CACHE} is not on this machine")
-    problems = {r["url"]: problem for r in records if (problem := _cache_problem(r))}
+    problems = {r["url"]: problem for r in records if (problem := cache_problem(CACHE, r))}
     assert {u: p for u, p in problems.items() if p != "missing"} == {}

@@ -12,8 +12,6 @@ written.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from datetime import date
 from itertools import combinations
@@ -24,7 +22,7 @@ import pytest
 
 from tests import test_stories_heldout2_data as heldout2
 from tests.test_relevance_heldout_data import _records
-from tests.test_stories_heldout_data import DEV, HELDOUT, LANGUAGES, MIN_TEXT, _problems
+from tests.test_stories_heldout_data import DEV, HELDOUT, LANGUAGES, _problems
 from tests.test_stories_heldout_data import (
     test_several_languages_have_their_own_rewrites as _rewrites_in_five_languages,
 )
@@ -140,20 +138,9 @@ def test_different_events_close_in_time_share_a_language(records: list[dict[str,
     assert len(near) >= 10
 
 
-def _cache_problem(record: dict[str, Any]) -> str | None:
-    """Why the cached text of one line is unusable, or None when it is there and long enough."""
-    path = CACHE / f"{hashlib.sha1(record['url'].encode('utf-8')).hexdigest()}.json"
-    if not path.is_file():
-        return "missing"
-    cached = json.loads(path.read_text(encoding="utf-8"))
-    if cached.get("url") != record["url"]:
-        return "cached under another url"
-    return "short text" if len(cached.get("text", "")) < MIN_TEXT else None
-
-
 def test_cached_texts_cover_the_set_when_present(records: list[dict[str, Any]]) -> None:
     """On a machine that has the texts, each is there, under its URL, long enough."""
     if not CACHE.is_dir():
         pytest.skip(f"{CACHE} is not on this machine")
-    problems = {r["url"]: problem for r in records if (problem := _cache_problem(r))}
+    problems = {r["url"]: problem for r in records if (problem := heldout2.cache_problem(CACHE, r))}
     assert problems == {}
