@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -28,7 +27,7 @@ from monitor.story_postings import MAX_POSTINGS, Postings, list_article, readabl
 from monitor.story_rarity import common_df, rare_weights
 from monitor.story_settings import StoriesSettings
 from monitor.story_tables import LshTable, postings_and_df
-from monitor.story_verify import Candidate, agrees_with_story, same_story
+from monitor.story_verify import Candidate, StoryCheck, agrees_with_story
 
 LOOKUP_FEATURES = 16
 MAX_VERIFY = 8
@@ -284,6 +283,10 @@ class StoryIndex:
         out.extend(a for a in ranked[:MAX_VERIFY] if a in self._entries)
         return out
 
+    def signature_of(self, article_id: int) -> StorySignature:
+        """The indexed signature of an article (KeyError when it is not indexed)."""
+        return self._entries[article_id].sig
+
     def weights(self, features: list[int], own: Counter[int] | None = None) -> dict[int, float]:
         """Rare features of one side with their weights (common ones left out)."""
         return rare_weights(features, self._df, self._independent, self.settings, own)
@@ -297,29 +300,25 @@ class StoryIndex:
         unrelated stories of one topic merge.
         """
         best: dict[int, Candidate] = {}
+        stories: dict[int, StoryCheck] = {}
         for aid in self.candidates(sig):
-            entry = self._entries[aid]
-            sid = entry.story_id
+            sid = self._entries[aid].story_id
             if sid in best and best[sid].verdict.reason == "copy":
                 continue
-            own = self.story_counts(sid)
-            mine = self.weights(sig.feature_ids(), own)
-            verdict = same_story(sig, entry.sig, self, mine, own)
+            check = stories.get(sid)
+            if check is None:
+                check = stories[sid] = StoryCheck(sig, self, self.story_counts(sid))
+            verdict = check.verdict(aid)
             if not verdict.same:
                 continue
             if verdict.reason != "copy" and not agrees_with_story(
-                sig, self._other_signatures(sid, aid), self, mine, own
+                check.verdict(a).same for a in self._members.get(sid, ()) if a != aid
             ):
                 continue
             held = best.get(sid)
             if held is None or verdict.score > held.verdict.score:
                 best[sid] = Candidate(aid, sid, verdict)
         return sorted(best.values(), key=lambda c: (-c.verdict.score, c.article_id))
-
-    def _other_signatures(self, story_id: int, matched: int) -> Iterator[StorySignature]:
-        """Signatures of a story's indexed articles other than ``matched`` (read lazily)."""
-        entries = self._entries
-        return (entries[a].sig for a in self._members.get(story_id, ()) if a != matched)
 
     def best_story(self, sig: StorySignature) -> Candidate | None:
         found = self.query(sig)

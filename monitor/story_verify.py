@@ -95,22 +95,40 @@ def same_story(
     return Verdict(False, max(jac, overlap), "")
 
 
-def agrees_with_story(
-    sig: StorySignature,
-    others: Iterable[StorySignature],
-    index: StoryIndex,
-    mine: dict[int, float],
-    own: Counter[int],
-) -> bool:
+def agrees_with_story(agreements: Iterable[bool]) -> bool:
     """Whether a rewrite of one article of a story agrees with at least half of the
-    story's ``others`` (up to MAJORITY_CHECK of them, read lazily): single links would
-    let a story grow by chaining (A retells B, B shares names with C) until unrelated
-    stories of one topic merge."""
-    checked = list(islice(others, MAJORITY_CHECK))
+    story's other articles (the first MAJORITY_CHECK of ``agreements``, read lazily):
+    single links would let a story grow by chaining (A retells B, B shares names with C)
+    until unrelated stories of one topic merge."""
+    checked = list(islice(agreements, MAJORITY_CHECK))
     if not checked:
         return True
-    agree = 1  # the matched article
-    for other in checked:
-        verdict = same_story(sig, other, index, mine, own)
-        agree += verdict.same
+    agree = 1 + sum(checked)  # and the matched article
     return 2 * agree >= len(checked) + 1
+
+
+class StoryCheck:
+    """One article against the members of one story, each verdict decided once.
+
+    A query verifies several members of a story, and each rewrite among them is checked
+    against the others: without the memo that is quadratic in the story's candidates.
+    The rare-feature weights of the article, given the story's own counts, are shared
+    by every verdict.
+    """
+
+    __slots__ = ("_index", "_mine", "_own", "_sig", "_verdicts")
+
+    def __init__(self, sig: StorySignature, index: StoryIndex, own: Counter[int]) -> None:
+        self._sig = sig
+        self._index = index
+        self._own = own
+        self._mine = index.weights(sig.feature_ids(), own)
+        self._verdicts: dict[int, Verdict] = {}
+
+    def verdict(self, article_id: int) -> Verdict:
+        found = self._verdicts.get(article_id)
+        if found is None:
+            other = self._index.signature_of(article_id)
+            found = same_story(self._sig, other, self._index, self._mine, self._own)
+            self._verdicts[article_id] = found
+        return found
