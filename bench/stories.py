@@ -5,8 +5,8 @@ scale:   insert+query cost per article with 10k / 100k / 1M articles in the inde
          real sentences from ../shared/corpus (skipped cleanly when it is absent); filling
          the index combines per-sentence MinHash bins so that 1M costs minutes, not hours.
 quality: pairwise precision/recall of "same story" on tests/data/stories/pairs.jsonl
-         (--set dev, tuned on), heldout.jsonl ... heldout4.jsonl (--set heldout,
-         heldout2, heldout3, heldout4); texts cached outside the repo, see
+         (--set dev, tuned on), heldout.jsonl ... heldout5.jsonl (--set heldout,
+         heldout2 ... heldout5); texts cached outside the repo, see
          bench.stories_quality.
 """
 
@@ -29,6 +29,7 @@ from lxml import html as lxml_html
 from sqlalchemy import insert
 
 from bench.common import DEFAULT_CORPUS, append_results, corpus_pages
+from bench.stories_quality import SETS
 from monitor.story_features import (
     MAX_FEATURES,
     SIGNATURE_VERSION,
@@ -310,7 +311,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--set",
         default="dev",
-        choices=["dev", "heldout", "heldout2", "heldout3", "heldout4"],
+        choices=sorted(SETS),
         help="quality: labelled set",
     )
     args = parser.parse_args(argv)

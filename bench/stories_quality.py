@@ -39,6 +39,7 @@ SETS = {
         ("heldout2", "heldout2", "stories_heldout2"),
         ("heldout3", "heldout3", "stories_heldout3"),
         ("heldout4", "heldout4", "stories_heldout4"),
+        ("heldout5", "heldout5", "stories_heldout5"),
     )
 }
 # Same-topic pages: whichever caches of the relevance and story sets are present (the
