@@ -111,6 +111,7 @@ class StoryAssigner:
                         title=_packed(b.title_hashes[k], b.title_words[k]),
                         published=b.published[k],
                         seen=b.seen[k],
+                        event_day=b.event_days[k],
                     )
                 )
             if not bulk and sigs:
@@ -287,6 +288,7 @@ class StoryAssigner:
             feature_hashes=sig.features,
             title_hashes=sig.title,
             near_copy=near_copy,
+            event_day=sig.event_day,
         )
 
 

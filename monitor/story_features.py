@@ -25,10 +25,12 @@ import unicodedata
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import numpy.typing as npt
+
+from monitor.story_dates import lede_day
 
 NUM_PERM = 64
 SHINGLE = 3
@@ -117,6 +119,9 @@ class StorySignature:
     """Packed uint64 hashes of the distinct lower-cased title words of 3+ letters."""
     published: datetime | None = None
     seen: datetime | None = None
+    event_day: date | None = None
+    """The first day the opening names (monitor.story_dates): two articles naming days
+    apart tell different events, however many names they share."""
 
     def minhash_array(self) -> npt.NDArray[np.uint32]:
         return np.frombuffer(self.minhash, dtype="<u4")
@@ -415,6 +420,7 @@ def signature(
     title_toks = tokens(title)
     body_toks = tokens(text)
     mh, count = minhash([t.lower() for t in (body_toks or title_toks)])
+    when = published or seen
     return StorySignature(
         minhash=mh,
         shingles=count,
@@ -422,6 +428,7 @@ def signature(
         title=pack(title_words(title)),
         published=published,
         seen=seen,
+        event_day=lede_day(text, when.date()) if when else None,
     )
 
 

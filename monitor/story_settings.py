@@ -71,6 +71,18 @@ class StoriesSettings(BaseModel):
         "within a day or two; follow-up events (the arrests after a killing, a summit's "
         "second day) a few days later, sharing every name.",
     )
+    event_days: bool = Field(
+        True,
+        description='Keep apart rewrites whose openings name different days ("on '
+        'Tuesday", "5 January", "16日"): a follow-up shares every name with the event '
+        "it follows, but not its day. Copies are not affected.",
+    )
+    event_day_slack_days: int = Field(
+        1,
+        ge=0,
+        description="Days by which the named days may differ and still be one event (time "
+        'zones; "late on Monday" against "on Tuesday").',
+    )
     rare_max_share: float = Field(
         0.01,
         gt=0,

@@ -50,6 +50,14 @@ def _gap_days(a: StorySignature, b: StorySignature) -> float | None:
     return abs((ta - tb) / timedelta(days=1))
 
 
+def different_days(a: StorySignature, b: StorySignature, slack_days: int) -> bool:
+    """Whether the two openings name days more than ``slack_days`` apart (a day of slack
+    by default: time zones, and "late on Monday" against "on Tuesday")."""
+    if a.event_day is None or b.event_day is None:
+        return False
+    return abs((a.event_day - b.event_day).days) > slack_days
+
+
 def same_story(
     a: StorySignature,
     b: StorySignature,
@@ -62,7 +70,8 @@ def same_story(
     1. Copy: estimated shingle Jaccard >= ``copy_jaccard``. Syndicated copies with
        another headline, leftover boilerplate or one rewritten paragraph stay well above
        0.5; unrelated articles on one topic stay below 0.15.
-    2. Rewrite (within ``rewrite_gap_days``): the rare features both share weigh at least
+    2. Rewrite (within ``rewrite_gap_days``, and unless the openings name days apart:
+       :func:`different_days`): the rare features both share weigh at least
        ``rewrite_overlap`` of the smaller side's rare-feature weight (``sparse_rewrite_overlap``
        while the window is too small to know what is common), and they number at least
        ``rewrite_min_shared`` (``title_min_shared`` when the titles are similar).
@@ -76,6 +85,8 @@ def same_story(
         return Verdict(True, 1.0 + jac, "copy")
     gap = _gap_days(a, b)
     if gap is not None and gap > s.rewrite_gap_days:
+        return Verdict(False, jac, "")
+    if s.event_days and different_days(a, b, s.event_day_slack_days):
         return Verdict(False, jac, "")
     wa = index.weights(a.feature_ids(), own) if weights_a is None else weights_a
     wb = index.weights(b.feature_ids(), own)

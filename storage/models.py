@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -240,6 +241,9 @@ class ArticleSignature(Base):
     near_copy: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     """A near-copy of an article indexed before it (adds nothing to feature rarity);
     None when unknown (version 1 rows): the rebuild then checks."""
+    event_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    """The first day the article's opening names (monitor.story_dates); None when it
+    names none, or for rows written before it was kept."""
 
 
 class AlertEvent(Base):

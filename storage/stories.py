@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ class SignatureBatch:
     feature_hashes: list[bytes | None]
     title_hashes: list[bytes | None]
     near_copy: list[bool | None]
+    event_days: list[date | None]
     features: list[str]
     title_words: list[str]
 
@@ -54,6 +55,7 @@ def signature_row(
     feature_hashes: bytes,
     title_hashes: bytes,
     near_copy: bool,
+    event_day: date | None,
 ) -> dict[str, object]:
     """The story_signatures row of one article (version 2 and later: packed hashes)."""
     return {
@@ -68,6 +70,7 @@ def signature_row(
         "feature_hashes": feature_hashes,
         "title_hashes": title_hashes,
         "near_copy": near_copy,
+        "event_day": event_day,
     }
 
 
@@ -78,7 +81,8 @@ def save_signature(session: Session, row: dict[str, object]) -> None:
 
 _LOAD_SQL = (
     "SELECT s.article_id, a.story_id, s.seen, s.published, s.version, s.shingles,"
-    " s.minhash, s.feature_hashes, s.title_hashes, s.near_copy, s.features, s.title_words"
+    " s.minhash, s.feature_hashes, s.title_hashes, s.near_copy, s.features, s.title_words,"
+    " s.event_day"
     " FROM story_signatures s JOIN articles a ON a.id = s.article_id"
     " WHERE s.seen >= :since{until} ORDER BY s.seen, s.article_id"
 )
@@ -95,6 +99,13 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _as_date(value: date | str | None) -> date | None:
+    """Raw driver value to a date: SQLite hands back ISO text, PostgreSQL dates."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
 
 
 def _blob(value: bytes | memoryview | None) -> bytes | None:
@@ -139,6 +150,7 @@ def load_signatures(
             near_copy=[_flag(v) for v in cols[9]],
             features=list(cols[10]),
             title_words=list(cols[11]),
+            event_days=[_as_date(v) for v in cols[12]],
         )
 
 

@@ -27,9 +27,9 @@ from tests.stories_texts import (
 T0 = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
 
 
-def seeded_index(n: int = 40) -> StoryIndex:
+def seeded_index(n: int = 40, settings: StoriesSettings | None = None) -> StoryIndex:
     """An index holding ``n`` same-topic stories, as a monitored topic's window would."""
-    index = StoryIndex(StoriesSettings())
+    index = StoryIndex(settings or StoriesSettings())
     for i, (title, text) in enumerate(background(n)):
         index.add(10_000 + i, 10_000 + i, signature(title, text, T0, T0), T0)
     return index
@@ -150,6 +150,34 @@ def test_a_rewrite_three_days_later_is_a_follow_up_not_a_retelling() -> None:
         when = T0 + timedelta(days=days)
         verdict = same_story(signature(title, SEAFOOD_REWRITE, when, when), a, index)
         assert verdict.same is same, days
+
+
+def test_a_follow_up_naming_another_day_is_not_a_retelling() -> None:
+    """A follow-up shares every name with the event it follows, within the time rule; the
+    day its opening names tells it apart. A day of slack keeps retellings together."""
+    index = seeded_index()
+    wednesday = T0 + timedelta(days=1)  # T0 is Tuesday 2025-03-04
+    first = signature("Fish plants", "On Monday the group published it. " + SEAFOOD, wednesday)
+    title = "Labour group: Pyongyang earns millions from fish plants"
+
+    def told(lede: str) -> bool:
+        later = signature(title, lede + " " + SEAFOOD_REWRITE, wednesday, wednesday)
+        return same_story(later, first, index).same
+
+    assert told("The report came out on Monday.")
+    assert told("The report came out on Tuesday.")  # one day of slack
+    assert not told("On March 5, Hunchun officials answered the report.")
+    blind = seeded_index(settings=StoriesSettings(event_days=False))
+    follow_up = "On March 5, Hunchun officials answered the report. " + SEAFOOD_REWRITE
+    assert same_story(signature(title, follow_up, wednesday, wednesday), first, blind).same
+
+
+def test_a_copy_is_a_copy_whatever_day_its_added_lede_names() -> None:
+    index = seeded_index()
+    a = signature("Fish plants", "On Monday the group said. " + SEAFOOD, T0, T0)
+    b = signature("Fish plants", "On Sunday the group said. " + copy_of_seafood(), T0, T0)
+    assert a.event_day is not None and b.event_day is not None and a.event_day != b.event_day
+    assert same_story(b, a, index).reason == "copy"
 
 
 def test_index_joins_best_story_and_expires_old_articles() -> None:

@@ -6,7 +6,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -181,6 +181,43 @@ def test_restart_rebuilds_index_from_database(sessions: sessionmaker[Session]) -
         )
         assert second.assign(session, c) == story_id
         session.commit()
+
+
+def test_the_day_an_opening_names_survives_a_restart(sessions: sessionmaker[Session]) -> None:
+    """The follow-up rule holds after a restart: the day is stored with the signature."""
+    wednesday = T0 + timedelta(days=1)
+    with sessions() as session:
+        first = StoryAssigner(session, StoriesSettings(), Clock(wednesday))
+    seed_background(sessions, first)
+    with sessions() as session:
+        a = add_article(
+            session, "https://a.example/1", "Fish", "On Monday the group said. " + SEAFOOD, T0
+        )
+        a.published = wednesday
+        story_id = first.assign(session, a)
+        session.commit()
+        stored = session.scalars(
+            select(ArticleSignature.event_day).where(ArticleSignature.article_id == a.id)
+        ).one()
+        assert stored == date(2025, 3, 3)
+    # Each after its own restart: the two share most shingles, so the later would be a
+    # copy of the earlier whatever day it names.
+    for lede, joins in (
+        ("On March 5, Hunchun officials answered the report. ", False),
+        ("The report came out on Monday. ", True),
+    ):
+        with sessions() as session:
+            restarted = StoryAssigner(session, StoriesSettings(), Clock(wednesday))
+            later = add_article(
+                session,
+                "https://b.example/2",
+                "Officials and the report",
+                lede + SEAFOOD_REWRITE,
+                wednesday,
+                published=wednesday,
+            )
+            assert (restarted.assign(session, later) == story_id) is joins, lede
+            session.rollback()
 
 
 def test_restart_reads_version_1_rows_and_keeps_near_copy_flags(
