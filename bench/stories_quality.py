@@ -40,6 +40,7 @@ SETS = {
         ("heldout3", "heldout3", "stories_heldout3"),
         ("heldout4", "heldout4", "stories_heldout4"),
         ("heldout5", "heldout5", "stories_heldout5"),
+        ("heldout6", "heldout6", "stories_heldout6"),
     )
 }
 # Same-topic pages: whichever caches of the relevance and story sets are present (the
