@@ -19,6 +19,7 @@ per-feature Python object in the window's memory.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -29,6 +30,7 @@ from datetime import date, datetime
 
 import numpy as np
 import numpy.typing as npt
+import opencc
 
 from monitor.story_dates import lede_day
 
@@ -38,9 +40,10 @@ SHINGLE = 3
 #: 64-bit hashes. 3: Chinese and Japanese as character pairs and katakana words (a
 #: version 2 row of such a text holds whole clauses, which match nothing; `newsmon
 #: restory` recomputes them). Rows of LOADABLE_VERSIONS are read (version 1 rows are
-#: converted on load); any other version needs `newsmon restory`.
-SIGNATURE_VERSION = 3
-LOADABLE_VERSIONS = frozenset({1, 2, 3})
+#: converted on load); any other version needs `newsmon restory`. 4: Traditional Chinese
+#: folded to Simplified (a version 3 row of a Traditional text keeps its own pairs).
+SIGNATURE_VERSION = 4
+LOADABLE_VERSIONS = frozenset({1, 2, 3, 4})
 MAX_FEATURES = 64
 LONG_WORD = 6
 MIN_SHINGLES = 8
@@ -193,14 +196,26 @@ def _cjk_tokens(tok: str) -> list[str]:
     return out
 
 
+@functools.cache
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """Chinese characters in their Simplified form: Taiwan and Hong Kong outlets write
+    Traditional ("習近平抵達平壤"), the mainland Simplified ("习近平抵达平壤"), and a
+    character pair must be one feature in both. Kana and Hangul pass unchanged."""
+    return _to_simplified().convert(text)  # type: ignore[no-any-return]
+
+
 def tokens(text: str) -> list[str]:
     """Words and figures of ``text`` in order, case kept, figures normalised; Chinese
-    and Japanese as character pairs and katakana words."""
+    and Japanese as character pairs (Chinese in Simplified form) and katakana words."""
     out = []
     text = normalise(text)
     cjk = _HAS_CJK.search(text) is not None
     if cjk:  # figures and Latin words written against CJK characters stand apart
-        text = _CJK_SPAN.sub(r" \g<0> ", text)
+        text = _CJK_SPAN.sub(r" \g<0> ", simplified(text))
     for tok in _TOKEN.findall(text):
         if tok[0].isdigit():
             out.append(_figure(tok))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from monitor.story_features import jaccard_estimate as jaccard
 from monitor.story_features import signature, strong_features, tokens
 from monitor.story_index import StoryIndex
 from monitor.story_settings import StoriesSettings
@@ -88,3 +89,19 @@ def test_a_chinese_retelling_joins_its_story_and_not_the_other_one() -> None:
 def test_a_japanese_retelling_joins_its_story_and_not_the_other_one() -> None:
     index = _index(JA_REPORT, JA_SAPPERS)
     assert _story_of(index, JA_RETOLD) == 1
+
+
+def test_traditional_and_simplified_chinese_share_their_features() -> None:
+    """A Taiwan or Hong Kong outlet writes the same words in Traditional characters."""
+    traditional = "據韓國統一部週二發布的報告，約有2.3萬名朝鮮工人以留學簽證名義進入俄羅斯。"
+    simplified = "据韩国统一部周二发布的报告，约有2.3万名朝鲜工人以留学签证名义进入俄罗斯。"
+    a = strong_features(tokens(traditional))
+    b = strong_features(tokens(simplified))
+    assert a == b
+    assert "l:朝鲜" in a and "l:签证" in a
+    assert jaccard(signature("", traditional, T, T), signature("", simplified, T, T)) == 1.0
+
+
+def test_kana_and_hangul_are_not_changed_by_the_chinese_fold() -> None:
+    assert tokens("ウラジオストクの労働者") == ["ウラジオストク", "労働", "働者"]
+    assert tokens("북한 노동자 파견") == ["북한", "노동자", "파견"]
