@@ -8,14 +8,16 @@ started now would follow (monitor.schedule_plan.preview).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from monitor.schedule_plan import JobPreview, Plan, preview
+from monitor.story_features import SIGNATURE_VERSION
 from storage import scheduler_state as state
 from storage.alerts import delivery_counts
+from storage.stories import signature_versions
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class StatusReport:
     digests: list[dict[str, Any]] = field(default_factory=list)
     unfinished_runs: list[dict[str, Any]] = field(default_factory=list)
     alerts: dict[str, int] = field(default_factory=dict)
+    outdated_signatures: int = 0
+    """Signatures in the story window computed by an older newsmon (restory updates them)."""
+    stories_since: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         def conv(value: Any) -> Any:
@@ -79,6 +84,7 @@ def gather(
     now: datetime,
     *,
     failures: int = 15,
+    stories_window: timedelta = timedelta(days=30),
 ) -> StatusReport:
     lock = state.read_lock(session)
     running = lock is not None and lock.is_held(now)
@@ -146,6 +152,8 @@ def gather(
             found.append(Failure(d.finished, f"digest {d.day}", "failed", d.detail))
     found.sort(key=lambda f: f.at or now, reverse=True)
     unfinished = [{"run_id": r.id, "started": r.started} for r in state.unfinished_runs(session)]
+    stories_since = now - stories_window
+    versions = signature_versions(session, stories_since)
     return StatusReport(
         now=now,
         scheduler=line,
@@ -158,6 +166,8 @@ def gather(
         digests=digests,
         unfinished_runs=unfinished,
         alerts=delivery_counts(session),
+        outdated_signatures=sum(n for v, n in versions.items() if v < SIGNATURE_VERSION),
+        stories_since=stories_since,
     )
 
 
@@ -238,6 +248,14 @@ def format_report(report: StatusReport) -> str:
             f"alerts: {a.get('pending', 0)} pending, {a.get('waiting', 0)} waiting for a batch, "
             f"{a.get('sent', 0)} sent, {a.get('failed', 0)} failed"
             + (" (newsmon alerts list --failed)" if a.get("failed") else ""),
+        ]
+    if report.outdated_signatures and report.stories_since is not None:
+        lines += [
+            "",
+            f"stories: {report.outdated_signatures} article signatures in the window were "
+            f"computed by an older newsmon (version < {SIGNATURE_VERSION}) and miss what it "
+            "now compares; `newsmon restory --since "
+            f"{report.stories_since:%Y-%m-%d}` recomputes them",
         ]
     if report.digests:
         lines += ["", "recent digests:"]

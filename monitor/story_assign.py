@@ -10,6 +10,7 @@ missed, and `newsmon restory` repairs such rare splits).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,8 @@ from monitor.story_settings import StoriesSettings
 from monitor.story_verify import Candidate
 from storage import stories as repo
 from storage.models import Article, Story
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 # Another process's article may be committed this long after its first_seen.
@@ -77,7 +80,17 @@ class StoryAssigner:
         self._until = until
         self._last_catch_up = now
         self._journal: list[int] | None = None
+        self.outdated = 0
         self.loaded = self._load(session, now - self.window, until)
+        if self.outdated and until is None:
+            logger.warning(
+                "stories: %d article signatures in the window were computed by an older "
+                "newsmon (version < %d) and miss what it now compares; `newsmon restory "
+                "--since %s` recomputes them",
+                self.outdated,
+                SIGNATURE_VERSION,
+                f"{now - self.window:%Y-%m-%d}",
+            )
 
     def _load(self, session: Session, since: datetime, until: datetime | None = None) -> int:
         """Index the persisted signatures seen in [since, until); return how many.
@@ -97,6 +110,8 @@ class StoryAssigner:
             for k, (aid, sid, version) in enumerate(
                 zip(b.article_ids, b.story_ids, b.versions, strict=True)
             ):
+                if version < SIGNATURE_VERSION:
+                    self.outdated += 1
                 if sid is None or version not in LOADABLE_VERSIONS or aid in index:
                     continue
                 ids.append(aid)

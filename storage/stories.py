@@ -154,6 +154,16 @@ def load_signatures(
         )
 
 
+def signature_versions(session: Session, since: datetime) -> dict[int, int]:
+    """How many signatures seen since ``since`` each signature version holds."""
+    rows = session.execute(
+        select(ArticleSignature.version, func.count())
+        .where(ArticleSignature.seen >= since)
+        .group_by(ArticleSignature.version)
+    )
+    return {int(version): int(n) for version, n in rows}
+
+
 def delete_signatures(session: Session, since: datetime) -> int:
     result = session.execute(delete(ArticleSignature).where(ArticleSignature.seen >= since))
     return int(getattr(result, "rowcount", 0) or 0)

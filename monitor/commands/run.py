@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.commands.base import CommandContext
@@ -73,6 +73,7 @@ def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
             [s.name for s in ctx.config.sources],
             datetime.now(UTC),
             failures=args.failures,
+            stories_window=timedelta(days=ctx.config.settings.stories.window_days),
         )
     if args.json:
         json.dump(report.to_json(), ctx.stdout, indent=2, ensure_ascii=False)
