@@ -214,6 +214,8 @@ def rebuild_bench(index: StoryIndex, count: int) -> float:
                             "feature_hashes": e.sig.features,
                             "title_hashes": e.sig.title,
                             "near_copy": not e.independent,
+                            # every row dated: the rebuild's worst case
+                            "event_day": e.sig.event_day or e.at.date(),
                         }
                         for aid, e in chunk
                     ],
