@@ -5,8 +5,8 @@ scale:   insert+query cost per article with 10k / 100k / 1M articles in the inde
          real sentences from ../shared/corpus (skipped cleanly when it is absent); filling
          the index combines per-sentence MinHash bins so that 1M costs minutes, not hours.
 quality: pairwise precision/recall of "same story" on tests/data/stories/pairs.jsonl
-         (--set dev, tuned on), heldout.jsonl ... heldout6.jsonl (--set heldout,
-         heldout2 ... heldout6); texts cached outside the repo, see
+         (--set dev, tuned on), heldout.jsonl ... heldout7.jsonl (--set heldout,
+         heldout2 ... heldout7); texts cached outside the repo, see
          bench.stories_quality.
 """
 
