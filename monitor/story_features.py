@@ -435,7 +435,6 @@ def signature(
     title_toks = tokens(title)
     body_toks = tokens(text)
     mh, count = minhash([t.lower() for t in (body_toks or title_toks)])
-    when = published or seen
     return StorySignature(
         minhash=mh,
         shingles=count,
@@ -443,7 +442,9 @@ def signature(
         title=pack(title_words(title)),
         published=published,
         seen=seen,
-        event_day=lede_day(text, when.date()) if when else None,
+        # Against the publication only: "on Tuesday" in an archive page first seen today
+        # says nothing about this week.
+        event_day=lede_day(text, published.date()) if published else None,
     )
 
 

@@ -172,6 +172,14 @@ def test_a_follow_up_naming_another_day_is_not_a_retelling() -> None:
     assert same_story(signature(title, follow_up, wednesday, wednesday), first, blind).same
 
 
+def test_an_undated_article_names_no_day() -> None:
+    """ "On Monday" in a page without a publication date (an archive page first seen
+    today) says nothing about this week: no day, so no follow-up rule either way."""
+    text = "On Monday the group said. " + SEAFOOD
+    assert signature("Fish", text, T0, T0).event_day is not None
+    assert signature("Fish", text, None, T0).event_day is None
+
+
 def test_a_copy_is_a_copy_whatever_day_its_added_lede_names() -> None:
     index = seeded_index()
     a = signature("Fish plants", "On Monday the group said. " + SEAFOOD, T0, T0)
