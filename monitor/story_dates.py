@@ -48,8 +48,7 @@ for _number, _names in enumerate(
     (
         "monday montag lundi lunes понедельник понеділок 월요일 月曜日 星期一 周一 週一",
         "tuesday dienstag mardi martes вторник вівторок 화요일 火曜日 星期二 周二 週二",
-        "wednesday mittwoch mercredi miércoles miercoles среду середу"
-        " 수요일 水曜日 星期三 周三 週三",
+        "wednesday mittwoch mercredi miércoles miercoles 수요일 水曜日 星期三 周三 週三",
         "thursday donnerstag jeudi jueves четверг четвер 목요일 木曜日 星期四 周四 週四",
         "friday freitag vendredi viernes пятницу пʼятницю п'ятницю 금요일 金曜日 星期五 周五 週五",
         "saturday samstag samedi sábado sabado субботу суботу 토요일 土曜日 星期六 周六 週六",
@@ -59,9 +58,11 @@ for _number, _names in enumerate(
     for _name in _names.split():
         _WEEKDAYS[_name] = _number
 
-_YESTERDAY = frozenset(
-    ["yesterday", "gestern", "hier", "ayer", "вчера", "вчора", "어제", "昨日", "昨天"]
-)
+# Russian "среду" alone is also "environment" (окружающую среду): Wednesday only after
+# its preposition.
+_WEEKDAYS.update({"в среду": 2, "в середу": 2, "у середу": 2})
+# Not the French "hier": German "hier" is "here".
+_YESTERDAY = frozenset(["yesterday", "gestern", "ayer", "вчера", "вчора", "어제", "昨日", "昨天"])
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 

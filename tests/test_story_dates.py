@@ -22,6 +22,7 @@ SUNDAY = date(2024, 1, 7)
         ("Corea del Norte disparó el 5 de enero.", date(2024, 1, 5)),
         ("Северная Корея 5 января открыла огонь.", date(2024, 1, 5)),
         ("В пятницу КНДР открыла огонь.", date(2024, 1, 5)),
+        ("В среду КНДР открыла огонь.", date(2024, 1, 3)),
         ("북한이 5일 연평도 인근에서 포사격을 했다.", date(2024, 1, 5)),
         ("북한은 1월 6일 오후 다시 포를 쐈다.", date(2024, 1, 6)),
         ("北朝鮮は５日、延坪島付近で砲撃した。", date(2024, 1, 5)),
@@ -47,6 +48,8 @@ def test_the_first_day_named_in_the_opening(text: str, day: date) -> None:
         "In May 3 workers left.",  # resolves to last May: far before the paper
         "On Sunday the agency said",  # the paper's own weekday: today or a week ago
         "No day is named here at all.",
+        "Выбросы наносят ущерб окружающую среду региона.",  # "среду": environment
+        "Hier in Berlin sagte der Botschafter nichts.",  # German "hier": here
     ],
 )
 def test_what_is_not_the_events_day(text: str) -> None:
