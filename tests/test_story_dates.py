@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.story_dates import lede_day
 
@@ -69,3 +71,18 @@ def test_only_the_opening_counts_and_an_unknown_publication_gives_none() -> None
 def test_a_day_of_slack_for_time_zones() -> None:
     # Published on the 4th (UTC) in Seoul's morning of the 5th: "5일" is still this week.
     assert lede_day("북한이 5일 포사격을 했다.", date(2024, 1, 4)) == date(2024, 1, 5)
+
+
+@given(
+    st.lists(st.sampled_from([*"0123456789０５月日일월年년 .,-/", " May ", " мая ", "friday"])).map(
+        "".join
+    ),
+    st.dates(min_value=date(1900, 3, 1), max_value=date(2100, 1, 1)),
+)
+def test_any_opening_gives_no_day_or_one_just_before_its_publication(
+    text: str, published: date
+) -> None:
+    """Whatever digits and date words come (a 0th, a 45th, a 13th month), no error, and
+    a day is never after the publication's next day nor more than ten days before."""
+    day = lede_day(text, published)
+    assert day is None or published - timedelta(days=10) <= day <= published + timedelta(days=1)
