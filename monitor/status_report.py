@@ -83,8 +83,8 @@ def gather(
     source_names: list[str],
     now: datetime,
     *,
+    stories_window: timedelta,
     failures: int = 15,
-    stories_window: timedelta = timedelta(days=30),
 ) -> StatusReport:
     lock = state.read_lock(session)
     running = lock is not None and lock.is_held(now)

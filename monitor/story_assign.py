@@ -81,6 +81,7 @@ class StoryAssigner:
         self._last_catch_up = now
         self._journal: list[int] | None = None
         self.outdated = 0
+        # indexed (or unreadable) signatures that an older version computed
         self.loaded = self._load(session, now - self.window, until)
         if self.outdated and until is None:
             logger.warning(
@@ -110,9 +111,11 @@ class StoryAssigner:
             for k, (aid, sid, version) in enumerate(
                 zip(b.article_ids, b.story_ids, b.versions, strict=True)
             ):
+                if sid is None or aid in index:
+                    continue
                 if version < SIGNATURE_VERSION:
                     self.outdated += 1
-                if sid is None or version not in LOADABLE_VERSIONS or aid in index:
+                if version not in LOADABLE_VERSIONS:
                     continue
                 ids.append(aid)
                 story_ids.append(sid)

@@ -22,8 +22,13 @@ from datetime import date, timedelta
 OPENING_CHARS = 600
 MAX_BACK_DAYS = 10
 
-_MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
+
+def _numbered(rows: tuple[str, ...], start: int) -> dict[str, int]:
+    """Each name of row ``k`` (space-separated, every language) -> ``start + k``."""
+    return {name: number for number, row in enumerate(rows, start) for name in row.split()}
+
+
+_MONTHS = _numbered(
     (
         "january jan januar janvier enero января січня gennaio",
         "february feb februar février fevrier febrero февраля лютого febbraio",
@@ -39,12 +44,8 @@ for _number, _names in enumerate(
         "december dec dezember décembre decembre diciembre декабря грудня dicembre",
     ),
     start=1,
-):
-    for _name in _names.split():
-        _MONTHS[_name] = _number
-
-_WEEKDAYS: dict[str, int] = {}
-for _number, _names in enumerate(
+)
+_WEEKDAYS = _numbered(
     (
         "monday montag lundi lunes понедельник понеділок 월요일 月曜日 星期一 周一 週一",
         "tuesday dienstag mardi martes вторник вівторок 화요일 火曜日 星期二 周二 週二",
@@ -53,10 +54,9 @@ for _number, _names in enumerate(
         "friday freitag vendredi viernes пятницу пʼятницю п'ятницю 금요일 金曜日 星期五 周五 週五",
         "saturday samstag samedi sábado sabado субботу суботу 토요일 土曜日 星期六 周六 週六",
         "sunday sonntag dimanche domingo воскресенье неділю 일요일 日曜日 星期日 星期天 周日 週日",
-    )
-):
-    for _name in _names.split():
-        _WEEKDAYS[_name] = _number
+    ),
+    start=0,
+)
 
 # Russian "среду" alone is also "environment" (окружающую среду): Wednesday only after
 # its preposition.
@@ -119,7 +119,7 @@ _DAY = re.compile(
     r"(?P<cjk>(?:(?P<cm>\d{1,2})月)?(?P<cd>\d{1,2})日)(?![間间])"
     r"|(?=\d)(?<!\d)(?<!\d년)(?<!\d년 )(?<!월)(?<!월 )"
     r"(?P<ko>(?:(?P<km>\d{1,2})월\s?)?(?P<kd>\d{1,2})일)(?![간째])(?!\s?동안)"
-    rf"|{_first(_MONTHS)}\b(?P<mname>{_MONTH_ALT})\.?\s+(?P<mday>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    rf"|\b(?P<mname>{_MONTH_ALT})\.?\s+(?P<mday>\d{{1,2}})(?:st|nd|rd|th)?\b"
     rf"{_YEAR_AFTER}"
     r"|(?=\d)(?<![\d.])\b(?P<dday>\d{1,2})(?:er|\.|º|st|nd|rd|th)?\s+(?:de\s+)?"
     rf"(?P<dname>{_MONTH_ALT})\b"
@@ -182,6 +182,6 @@ def lede_day(text: str, published: date | None) -> date | None:
         day = _resolve(match, published)
         if day is None or (match.group("wd") and day == published):
             continue
-        if timedelta(0) <= published + timedelta(days=1) - day <= timedelta(days=MAX_BACK_DAYS):
-            return day
+        if published + timedelta(days=1) - day <= timedelta(days=MAX_BACK_DAYS):
+            return day  # (never after the next day: _resolve looks back only)
     return None
