@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from lxml import html as lxml_html
+from pydantic import ValidationError
 from sqlalchemy import insert
 
 from bench.common import DEFAULT_CORPUS, append_results, corpus_pages
@@ -304,6 +305,17 @@ def format_report(
     return "\n".join(lines) + "\n"
 
 
+def _settings(parser: argparse.ArgumentParser, pairs: list[str]) -> StoriesSettings | None:
+    """`[stories]` from KEY=VALUE pairs, validated as newsmon.toml is (exit 2 if wrong)."""
+    if not pairs:
+        return None
+    values = dict(p.partition("=")[::2] for p in pairs)
+    try:
+        return StoriesSettings.model_validate(values)
+    except ValidationError as exc:
+        parser.error(f"--setting: {exc}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.stories")
     parser.add_argument("mode", nargs="?", default="scale", choices=["scale", "quality"])
@@ -316,11 +328,20 @@ def main(argv: list[str]) -> int:
         choices=sorted(SETS),
         help="quality: labelled set",
     )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="quality: a [stories] setting other than its default, e.g. event_days=false",
+    )
     args = parser.parse_args(argv)
     if args.mode == "quality":
         from bench.stories_quality import run_quality
 
-        return run_quality(write=not args.no_write, which=args.set)
+        return run_quality(
+            write=not args.no_write, which=args.set, settings=_settings(parser, args.setting)
+        )
     sizes = [int(s) for s in args.sizes.split(",")]
     return run_scale(sizes, args.sample, not args.no_write)
 

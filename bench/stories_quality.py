@@ -214,12 +214,13 @@ def evaluate(
     return notes, scores
 
 
-def report(notes: list[str], scores: dict[str, Score], which: str = "dev") -> str:
+def report(notes: list[str], scores: dict[str, Score], which: str = "dev", flags: str = "") -> str:
+    """The run's table; ``flags``: the command's --setting options, so that it reproduces."""
     methods = list(dict.fromkeys(k.split("|")[0] for k in scores))
     lines = [
         f"### Run of {datetime.now(UTC):%Y-%m-%d} ({which} set)",
         "",
-        f"`python -m bench stories quality --set {which}` — {notes[0]}",
+        f"`python -m bench stories quality --set {which}{flags}` — {notes[0]}",
         "",
         "| method | same language: precision / recall | across languages: precision / recall |",
         "| --- | ---: | ---: |",
@@ -231,16 +232,21 @@ def report(notes: list[str], scores: dict[str, Score], which: str = "dev") -> st
     return "\n".join(lines) + "\n"
 
 
-def run_quality(write: bool = True, which: str = "dev") -> int:
+def run_quality(
+    write: bool = True, which: str = "dev", settings: StoriesSettings | None = None
+) -> int:
+    """``settings``: other `[stories]` values than the defaults (the run says which)."""
     pairs, _ = SETS[which]
     if not pairs.exists():
         print(f"bench stories quality: {pairs} is absent", file=sys.stderr)
         return 1
-    notes, scores = evaluate(which=which)
+    notes, scores = evaluate(settings, which=which)
+    changed = settings.model_dump(exclude_defaults=True) if settings is not None else {}
+    flags = "".join(f" --setting {k}={str(v).lower()}" for k, v in sorted(changed.items()))
     if not any(s.tp + s.fn for s in scores.values()):
         print("bench stories quality: no cached texts; nothing measured", file=sys.stderr)
         return 0
-    text = report(notes, scores, which)
+    text = report(notes, scores, which, flags)
     print(text)
     if write:
         _append(text)
