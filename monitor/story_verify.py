@@ -8,7 +8,7 @@ goes through :func:`same_story`, and a rewrite also through :func:`agrees_with_s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -62,7 +62,7 @@ def same_story(
     a: StorySignature,
     b: StorySignature,
     index: StoryIndex,
-    weights_a: dict[int, float] | None = None,
+    weights_a: Callable[[], dict[int, float]] | None = None,
     own: Counter[int] | None = None,
 ) -> Verdict:
     """Decide whether ``a`` and ``b`` tell the same story.
@@ -88,7 +88,7 @@ def same_story(
         return Verdict(False, jac, "")
     if s.event_days and different_days(a, b, s.event_day_slack_days):
         return Verdict(False, jac, "")
-    wa = index.weights(a.feature_ids(), own) if weights_a is None else weights_a
+    wa = index.weights(a.feature_ids(), own) if weights_a is None else weights_a()
     wb = index.weights(b.feature_ids(), own)
     if not wa or not wb:
         return Verdict(False, jac, "")
@@ -133,13 +133,20 @@ class StoryCheck:
         self._sig = sig
         self._index = index
         self._own = own
-        self._mine = index.weights(sig.feature_ids(), own)
+        self._mine: dict[int, float] | None = None
         self._verdicts: dict[int, Verdict] = {}
+
+    def _weights(self) -> dict[int, float]:
+        """The article's rare-feature weights, computed when a verdict first needs them
+        (a copy, or a member days away, needs none)."""
+        if self._mine is None:
+            self._mine = self._index.weights(self._sig.feature_ids(), self._own)
+        return self._mine
 
     def verdict(self, article_id: int) -> Verdict:
         found = self._verdicts.get(article_id)
         if found is None:
             other = self._index.signature_of(article_id)
-            found = same_story(self._sig, other, self._index, self._mine, self._own)
+            found = same_story(self._sig, other, self._index, self._weights, self._own)
             self._verdicts[article_id] = found
         return found
