@@ -3,11 +3,12 @@
 The same decisions as monitor.store.store_article, article after article in the given
 order (exact dedup by canonical URL and text, matches, story placement, alert events),
 made in memory and written with one multi-row statement per table (storage.bulk)
-instead of six to eight statements per article. The caller owns the transaction:
-everything commits together or not at all. A case this path leaves alone (a story gone
-from the database since the index was built, a stored original without a story) raises
-``SlowPathNeeded``; the caller rolls back and stores the batch with store_article,
-which repairs them.
+instead of six to eight statements per article. The stored stories the batch joins are
+read together at the end, in one statement, and their aggregates then updated in the
+articles' order. The caller owns the transaction: everything commits together or not at
+all. A case this path leaves alone (a story gone from the database since the index was
+built, a stored original without a story) raises ``SlowPathNeeded``; the caller rolls
+back and stores the batch with store_article, which repairs them.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ class BatchWriter:
     alerts: list[_Alert] = field(default_factory=list)
     story_rows: dict[int, bulk.StoryRow] = field(default_factory=dict)
     created: list[int] = field(default_factory=list)
+    joins: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """(story id, article row) in the batch's order, applied by ``write``."""
     originals: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     _article_ids: list[int] = field(default_factory=list)
     _story_ids: list[int] = field(default_factory=list)
@@ -107,15 +110,7 @@ class BatchWriter:
             spare.extend(reserver.take(self.remaining + 1))
         return spare.pop(0)
 
-    def _story(self, story_id: int) -> bulk.StoryRow | None:
-        row = self.story_rows.get(story_id)
-        if row is None:
-            row = bulk.story_row(self.session, story_id)
-            if row is not None:
-                self.story_rows[story_id] = row
-        return row
-
-    def _new_story(self, row: dict[str, Any]) -> bulk.StoryRow:
+    def _new_story(self, row: dict[str, Any]) -> int:
         story = bulk.StoryRow(
             id=self._next_id(self._story_ids, self._reserve_stories),
             first_article_id=None,
@@ -128,7 +123,10 @@ class BatchWriter:
         )
         self.story_rows[story.id] = story
         self.created.append(story.id)
-        return story
+        return story.id
+
+    def _join(self, story_id: int, row: dict[str, Any]) -> None:
+        self.joins.append((story_id, row))
 
     def _original(self, lookups: BatchLookups, fingerprint: str) -> tuple[int, int | None] | None:
         found = self.originals.get(fingerprint)
@@ -142,30 +140,24 @@ class BatchWriter:
         row: dict[str, Any],
         given: StorySignature | None,
         original: tuple[int, int | None] | None,
-    ) -> bulk.StoryRow:
+    ) -> tuple[int, bool]:
         """As StoryAssigner.assign: an exact copy joins its original's story, any other
-        article its best verified candidate's story, or a new one."""
+        article its best verified candidate's story, or a new one. Returns the story id
+        and whether the article starts it."""
         if original is not None:
             if original[1] is None:
                 raise SlowPathNeeded(f"original article {original[0]} has no story")
-            story = self._story(original[1])
-            if story is not None:
-                add_to_story(story, row)
-                return story
+            self._join(original[1], row)
+            return original[1], False
         seen = row["first_seen"]
         assigner.prepare(self.session, seen)
         sig = assigner.sign(given, row["title"], row["text"], row["published"], seen)
         best = assigner.best_candidate(sig)
-        if best is None:
-            story = self._new_story(row)
-        elif (found := self._story(best.story_id)) is not None:
-            story = found
-        else:
-            raise SlowPathNeeded(f"story {best.story_id} is gone (restory?)")
-        add_to_story(story, row)
-        independent = assigner.index_article(row["id"], story.id, sig, seen)
+        story_id = self._new_story(row) if best is None else best.story_id
+        self._join(story_id, row)
+        independent = assigner.index_article(row["id"], story_id, sig, seen)
         self.signatures.append(assigner.signature_row(row["id"], sig, seen, not independent))
-        return story
+        return story_id, best is None
 
     def store(self, item: ToStore, lookups: BatchLookups, alerts: bool) -> StoreResult:
         """Decide one article; an earlier article of the batch is already in ``lookups``."""
@@ -216,8 +208,7 @@ class BatchWriter:
         )
         is_new_story = False
         if self.stories is not None:
-            story = self._place(self.stories, row, item.signature, original)
-            row["story_id"], is_new_story = story.id, story.size == 1
+            row["story_id"], is_new_story = self._place(self.stories, row, item.signature, original)
         self.articles.append(row)
         if alerts and matched:
             self.alerts.append(_Alert(_transient(row), item.matches, row["story_id"], is_new_story))
@@ -227,10 +218,22 @@ class BatchWriter:
             return StoreResult("new", article_id, matched)
         return StoreResult("duplicate", article_id, matched, duplicate_of=original[0])
 
+    def _apply_joins(self) -> None:
+        """Read the stored stories the batch joins, in one statement, and count each
+        article in its story in the batch's order (the first article's rule depends on
+        it). A story gone since the index was built (restory) is the slow path's."""
+        wanted = {sid for sid, _ in self.joins if sid not in self.story_rows}
+        self.story_rows.update(bulk.story_rows(self.session, wanted))
+        if gone := wanted - self.story_rows.keys():
+            raise SlowPathNeeded(f"stories {sorted(gone)[:5]} are gone (restory?)")
+        for story_id, row in self.joins:
+            add_to_story(self.story_rows[story_id], row)
+
     def write(self, watchers: Sequence[Watcher]) -> None:
         """Stories first (without their first article), then the articles that point to
         them and what points to the articles, then the stories' final aggregates."""
         session = self.session
+        self._apply_joins()
         bulk.insert_stories(session, [self.story_rows[i] for i in self.created])
         bulk.insert_rows(session, Article, self.articles)
         bulk.insert_url_aliases(session, self.aliases)

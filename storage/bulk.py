@@ -93,7 +93,7 @@ class StoryRow:
 
 
 _FIRST = Article.__table__.alias("first")
-_STORY_ROW = (
+_STORY_ROWS = (
     select(
         Story.id,
         Story.first_article_id,
@@ -105,19 +105,25 @@ _STORY_ROW = (
         Story.size,
     )
     .outerjoin(_FIRST, _FIRST.c.id == Story.first_article_id)
-    .where(Story.id == bindparam("story_id"))
+    .where(Story.id.in_(bindparam("story_ids", expanding=True)))
 )
+# Ids per IN list: far below SQLite's bound-parameter limit.
+_IN_CHUNK = 500
 
 
-def story_row(session: Session, story_id: int) -> StoryRow | None:
-    """One stored story with its first article's key; None when it does not exist."""
-    row = session.execute(_STORY_ROW, {"story_id": story_id}).first()
-    if row is None:
-        return None
-    sid, first_id, key, title, first_seen, first_published, last_seen, size = row
-    return StoryRow(
-        sid, first_id, key, title or "", first_seen, first_published, last_seen, size or 0
-    )
+def story_rows(session: Session, story_ids: Iterable[int]) -> dict[int, StoryRow]:
+    """Stored stories with their first article's key, by id; a missing id is left out."""
+    wanted = sorted(set(story_ids))
+    out: dict[int, StoryRow] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        for sid, first_id, key, title, first_seen, published, last_seen, size in session.execute(
+            _STORY_ROWS, {"story_ids": chunk}
+        ):
+            out[sid] = StoryRow(
+                sid, first_id, key, title or "", first_seen, published, last_seen, size or 0
+            )
+    return out
 
 
 def _story_values(row: StoryRow, first_article: bool = True) -> dict[str, Any]:

@@ -252,3 +252,23 @@ def test_reserved_story_ids_never_reuse_a_deleted_story_id(tmp_path: Any) -> Non
     engine.dispose()
     _in_bulk(url, [pages[6:7]])
     assert max(s["id"] for s in _snapshot(url)["stories"]) > newest
+
+
+def test_a_story_gone_since_the_index_was_built_is_left_to_the_slow_path(tmp_path: Any) -> None:
+    """The batch reads the stories it joins at the end: one deleted meanwhile (restory)
+    rolls the batch back to store_article, which rebuilds the index from the database."""
+    url = f"sqlite:///{tmp_path / 'bulk.db'}"
+    pages = _pages()
+    engine = open_database(url)
+    with Session(engine) as session:
+        stories = StoryAssigner(session)
+    with Session(engine) as session, session.begin():
+        store_batch(session, pages[:2], stories=stories)
+    with Session(engine) as session, session.begin():
+        session.execute(Article.__table__.update().values(story_id=None))
+        session.execute(Story.__table__.delete())
+    with Session(engine) as session, session.begin():
+        with pytest.raises(SlowPathNeeded, match="gone"):
+            store_batch(session, [pages[6], pages[4]], stories=stories)
+        session.rollback()
+    engine.dispose()
