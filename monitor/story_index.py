@@ -307,7 +307,7 @@ class StoryIndex:
                 continue
             check = stories.get(sid)
             if check is None:
-                check = stories[sid] = StoryCheck(sig, self, self.story_counts(sid))
+                check = stories[sid] = StoryCheck(sig, self, sid)
             verdict = check.verdict(aid)
             if not verdict.same:
                 continue

@@ -63,7 +63,7 @@ def same_story(
     b: StorySignature,
     index: StoryIndex,
     weights_a: Callable[[], dict[int, float]] | None = None,
-    own: Counter[int] | None = None,
+    weigh: Callable[[list[int]], dict[int, float]] | None = None,
 ) -> Verdict:
     """Decide whether ``a`` and ``b`` tell the same story.
 
@@ -78,6 +78,10 @@ def same_story(
        Rarity comes from the index: a name in 1% of the window's texts ("Russia" for a
        Russia topic) neither links nor weighs, so two stories on one topic on one day
        need their own facts in common.
+
+    ``weights_a`` gives ``a``'s weights and ``weigh`` any side's (default: the index's
+    rarity), so that a caller comparing one article with many can compute what they
+    share once, and only when a verdict gets that far.
     """
     s = index.settings
     jac = jaccard_estimate(a, b)
@@ -88,8 +92,9 @@ def same_story(
         return Verdict(False, jac, "")
     if s.event_days and different_days(a, b, s.event_day_slack_days):
         return Verdict(False, jac, "")
-    wa = index.weights(a.feature_ids(), own) if weights_a is None else weights_a()
-    wb = index.weights(b.feature_ids(), own)
+    weigh = weigh or index.weights
+    wa = weigh(a.feature_ids()) if weights_a is None else weights_a()
+    wb = weigh(b.feature_ids())
     if not wa or not wb:
         return Verdict(False, jac, "")
     shared = wa.keys() & wb.keys()
@@ -123,30 +128,35 @@ class StoryCheck:
 
     A query verifies several members of a story, and each rewrite among them is checked
     against the others: without the memo that is quadratic in the story's candidates.
-    The rare-feature weights of the article, given the story's own counts, are shared
-    by every verdict.
+    The story's own feature counts, and the article's rare-feature weights given them,
+    are computed when a verdict first needs them (a copy, or a member more than
+    ``rewrite_gap_days`` or a named day away, needs neither) and shared by every verdict.
     """
 
-    __slots__ = ("_index", "_mine", "_own", "_sig", "_verdicts")
+    __slots__ = ("_index", "_mine", "_own", "_sig", "_story_id", "_verdicts")
 
-    def __init__(self, sig: StorySignature, index: StoryIndex, own: Counter[int]) -> None:
+    def __init__(self, sig: StorySignature, index: StoryIndex, story_id: int) -> None:
         self._sig = sig
         self._index = index
-        self._own = own
+        self._story_id = story_id
+        self._own: Counter[int] | None = None
         self._mine: dict[int, float] | None = None
         self._verdicts: dict[int, Verdict] = {}
 
+    def _weigh(self, features: list[int]) -> dict[int, float]:
+        if self._own is None:
+            self._own = self._index.story_counts(self._story_id)
+        return self._index.weights(features, self._own)
+
     def _weights(self) -> dict[int, float]:
-        """The article's rare-feature weights, computed when a verdict first needs them
-        (a copy, or a member days away, needs none)."""
         if self._mine is None:
-            self._mine = self._index.weights(self._sig.feature_ids(), self._own)
+            self._mine = self._weigh(self._sig.feature_ids())
         return self._mine
 
     def verdict(self, article_id: int) -> Verdict:
         found = self._verdicts.get(article_id)
         if found is None:
             other = self._index.signature_of(article_id)
-            found = same_story(self._sig, other, self._index, self._weights, self._own)
+            found = same_story(self._sig, other, self._index, self._weights, self._weigh)
             self._verdicts[article_id] = found
         return found
