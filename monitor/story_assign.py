@@ -10,6 +10,7 @@ missed, and `newsmon restory` repairs such rare splits).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +49,21 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the window is loaded: the load allocates a few
+    objects per row, which would set off full collections that scan every object the
+    process holds (all the more in a process that already holds an index), and it makes
+    no cycles for them to find."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _packed(hashes: bytes | None, names: str) -> bytes:
     """Version 2 rows hold packed hashes; version 1 rows newline-joined names."""
     if hashes is not None:
@@ -82,7 +98,8 @@ class StoryAssigner:
         self._journal: list[int] | None = None
         self.outdated = 0
         # indexed (or unreadable) signatures that an older version computed
-        self.loaded = self._load(session, now - self.window, until)
+        with _gc_paused():
+            self.loaded = self._load(session, now - self.window, until)
         if self.outdated and until is None:
             logger.warning(
                 "stories: %d article signatures in the window were computed by an older "
@@ -216,7 +233,8 @@ class StoryAssigner:
     def _rebuild(self, session: Session) -> None:
         self.index = StoryIndex(self.settings)
         now = _aware(self._until or self.clock())
-        self.loaded = self._load(session, now - self.window, self._until)
+        with _gc_paused():
+            self.loaded = self._load(session, now - self.window, self._until)
 
     def assign(
         self,
