@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from monitor.jsonable import jsonable
 from monitor.schedule_plan import JobPreview, Plan, preview
 from monitor.story_features import SIGNATURE_VERSION
 from storage import scheduler_state as state
@@ -46,16 +47,7 @@ class StatusReport:
     stories_since: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        def conv(value: Any) -> Any:
-            if isinstance(value, datetime):
-                return value.isoformat()
-            if isinstance(value, dict):
-                return {k: conv(v) for k, v in value.items()}
-            if isinstance(value, list | tuple):
-                return [conv(v) for v in value]
-            return value
-
-        out: dict[str, Any] = conv(asdict(self))
+        out: dict[str, Any] = jsonable(asdict(self))
         return out
 
 

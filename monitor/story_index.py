@@ -95,6 +95,10 @@ class StoryIndex:
         fid = feature_hash(feature) if isinstance(feature, str) else feature
         return self.weights([fid], own).get(fid, 0.0)
 
+    def members(self, story_id: int) -> list[int]:
+        """Indexed articles of a story, in the order they were indexed."""
+        return list(self._members.get(story_id, ()))
+
     def story_counts(self, story_id: int) -> Counter[int]:
         """How many independent texts of a story hold each feature (up to 64 members).
 

@@ -41,7 +41,7 @@ def _when(sig: StorySignature) -> datetime | None:
     return sig.published or sig.seen
 
 
-def _gap_days(a: StorySignature, b: StorySignature) -> float | None:
+def gap_days(a: StorySignature, b: StorySignature) -> float | None:
     ta, tb = _when(a), _when(b)
     if ta is None or tb is None:
         return None
@@ -87,7 +87,7 @@ def same_story(
     jac = jaccard_estimate(a, b)
     if jac >= s.copy_jaccard:
         return Verdict(True, 1.0 + jac, "copy")
-    gap = _gap_days(a, b)
+    gap = gap_days(a, b)
     if gap is not None and gap > s.rewrite_gap_days:
         return Verdict(False, jac, "")
     if s.event_days and different_days(a, b, s.event_day_slack_days):

@@ -1,16 +1,20 @@
-"""`newsmon stories` (list stories with their copies) and `newsmon restory` (recompute)."""
+"""`newsmon stories` (list stories with their copies, or why two articles are one story or
+not) and `newsmon restory` (recompute)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
 from monitor.commands.base import CommandContext
+from monitor.jsonable import jsonable
 from monitor.story_assign import restory
+from monitor.story_explain import ArticleNotFound, Feature, Side, StoryWhy, explain, find_article
 from monitor.story_lock import held
 from monitor.story_settings import StoriesSettings
 from storage.stories import StoryView, list_stories
@@ -36,6 +40,13 @@ def register(sub: Any) -> None:
     p.add_argument("--topic", help="only stories with an article matching topic T")
     p.add_argument("--json", action="store_true", help="print a JSON array of stories")
     p.add_argument("--limit", type=int, default=50, help="at most N stories (default 50)")
+    p.add_argument(
+        "--why",
+        nargs=2,
+        metavar=("A", "B"),
+        help="why two stored articles (ids or URLs) are, or are not, one story: the "
+        "figures the assigner decides on, beside the [stories] settings",
+    )
     p.set_defaults(handler=run_stories)
     r = sub.add_parser("restory", help="recompute the stories of articles seen since DATE")
     r.add_argument("--since", type=_since, required=True, metavar="DATE")
@@ -78,6 +89,8 @@ def story_json(story: StoryView) -> dict[str, Any]:
 
 
 def run_stories(args: argparse.Namespace, ctx: CommandContext) -> int:
+    if args.why:
+        return run_why(args, ctx)
     if args.limit is not None and args.limit < 1:
         print("newsmon stories: --limit must be at least 1", file=ctx.stderr)
         return 2
@@ -98,6 +111,97 @@ def run_stories(args: argparse.Namespace, ctx: CommandContext) -> int:
         for a in s.articles:
             day = (a.published or a.first_seen).strftime("%Y-%m-%d")
             print(f"    - {day} {a.source} [{a.language or '?'}] {a.url}", file=ctx.stdout)
+    return 0
+
+
+def _side_line(label: str, side: Side) -> str:
+    when = (side.published or side.first_seen).strftime("%Y-%m-%d %H:%M")
+    story = f"story #{side.story_id}" if side.story_id is not None else "no story"
+    lang = side.language or "?"
+    return f"{label:<8} #{side.id} {when} {side.source} [{lang}] {side.url}  {story}"
+
+
+def _features(items: tuple[Feature, ...], limit: int = 12) -> str:
+    shown = ", ".join(f"{f.name} {f.weight:.1f}" for f in items[:limit])
+    more = f" (+{len(items) - limit})" if len(items) > limit else ""
+    return (shown or "none") + more
+
+
+def print_why(why: StoryWhy, s: StoriesSettings, out: TextIO) -> None:
+    """The comparison as lines of 'what / figure (setting = threshold)'."""
+    e, later, v = why.earlier, why.later, why.verdict
+    lines = [_side_line("earlier", e), _side_line("later", later)]
+    if e.story_id is not None and e.story_id == later.story_id:
+        lines.append(f"stored in one story (#{e.story_id})")
+    else:
+        lines.append("stored in different stories")
+    if later.exact_copy_of == e.id:
+        lines.append("the later is an exact copy of the earlier (same text): it joins its story")
+        print("\n".join(lines), file=out)
+        return
+    lines.append(
+        f"compared now, with the window before the later article ({why.window_texts:,} texts):"
+    )
+    lines.append(f"  verdict     {'same story: ' + v.reason if v.same else 'not the same story'}")
+    if not why.indexed:
+        found = "the earlier is not in that window (too old, or an exact copy)"
+    elif why.candidate:
+        found = "the index finds the earlier for the later"
+    else:
+        found = (
+            "the index does not find the earlier: no shared LSH band, and too few of the "
+            "later's rarest features in common; it is never verified"
+        )
+    lines.append(f"  candidate   {found}")
+    lines.append(
+        f"  copy        shingle Jaccard ~{why.jaccard:.2f} (copy_jaccard = {s.copy_jaccard})"
+    )
+    gap = "unknown" if why.gap_days is None else f"{why.gap_days:.2f} days"
+    lines.append(f"  gap         {gap} (rewrite_gap_days = {s.rewrite_gap_days})")
+    if s.event_days:
+        days = " / ".join(str(d) if d else "none" for d in (e.named_day, later.named_day))
+        lines.append(f"  named days  {days} (event_day_slack_days = {s.event_day_slack_days})")
+    overlap = "none (a side has no rare feature)" if why.overlap is None else f"{why.overlap:.2f}"
+    lines.append(
+        f"  overlap     {overlap} of the smaller side's rare weight "
+        f"(rewrite_overlap = {s.rewrite_overlap})"
+    )
+    lines.append(
+        f"  shared      {len(why.shared)} rare features (rewrite_min_shared = "
+        f"{s.rewrite_min_shared}; title_min_shared = {s.title_min_shared} with similar titles)"
+    )
+    lines.append(
+        f"  titles      word Jaccard {why.title_similarity:.2f} "
+        f"(title_similarity = {s.title_similarity})"
+    )
+    if why.agreement is not None:
+        agree, checked = why.agreement
+        lines.append(
+            f"  majority    retells {agree} of {checked} other articles of the story "
+            "(a rewrite must agree with half)"
+        )
+    lines.append(f"shared rare:     {_features(why.shared)}")
+    lines.append(f"too common:      {', '.join(why.common_shared[:12]) or 'none'}")
+    lines.append(f"only in earlier: {_features(why.only_earlier)}")
+    lines.append(f"only in later:   {_features(why.only_later)}")
+    lines.append("(names as they are compared: folded across spellings and scripts)")
+    print("\n".join(lines), file=out)
+
+
+def run_why(args: argparse.Namespace, ctx: CommandContext) -> int:
+    settings = stories_settings(ctx)
+    with ctx.session() as session:
+        try:
+            a, b = (find_article(session, ref) for ref in args.why)
+        except ArticleNotFound as exc:
+            print(f"newsmon stories --why: {exc}", file=ctx.stderr)
+            return 2
+        why = explain(session, a, b, settings)
+    if args.json:
+        json.dump(jsonable(dataclasses.asdict(why)), ctx.stdout, ensure_ascii=False, indent=2)
+        ctx.stdout.write("\n")
+    else:
+        print_why(why, settings, ctx.stdout)
     return 0
 
 
