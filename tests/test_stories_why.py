@@ -112,3 +112,19 @@ def test_json_output_and_unknown_articles(
     assert code == 2 and "no stored article 'https://nowhere.example/x'" in err
     with sessions() as session, pytest.raises(ArticleNotFound):
         find_article(session, "#999999")
+
+
+def test_an_article_out_of_the_window_is_compared_all_the_same(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    """Out of the window the assigner never saw it: the figures still say how far apart
+    the two are, so that a user can tell whether a longer window would have linked them."""
+    ids = _store(sessions)
+    short = StoriesSettings(window_days=0.05)  # 72 minutes: the rewrite came 2 hours later
+    with sessions() as session:
+        report, rewrite = (session.get(Article, ids[k]) for k in ("report", "rewrite"))
+        assert report is not None and rewrite is not None
+        why = explain(session, report, rewrite, short)
+    assert not why.indexed and not why.candidate and why.agreement is None
+    assert why.verdict.same  # what the comparison alone says
+    assert {"hunchun", "sobaeksu"} <= {f.name for f in why.shared}
