@@ -105,3 +105,24 @@ def record_tree_hwm(root: int, peaks: dict[int, int]) -> None:
         except OSError:
             continue
         todo.extend(_children(pid))
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def record_tree_cpu(root: int, cpu: dict[int, float]) -> None:
+    """Update ``cpu`` (pid -> user + system seconds so far) for ``root`` and all its
+    descendants, from /proc while they run: the extraction pool's processes are children
+    of a fork server that the crawler never reaps, so wait4 does not count them. A
+    process's last moments after the latest sample are missed (the caller samples every
+    half second)."""
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        cpu[pid] = max(cpu.get(pid, 0.0), (int(fields[11]) + int(fields[12])) / _TICK)
+        todo.extend(_children(pid))

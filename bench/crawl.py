@@ -35,7 +35,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import ROOT, append_results, corpus_pages, median, record_tree_hwm
+from bench.common import (
+    ROOT,
+    append_results,
+    corpus_pages,
+    median,
+    record_tree_cpu,
+    record_tree_hwm,
+)
 
 FEED_ITEMS = 500
 
@@ -47,10 +54,17 @@ class ModeResult:
     seconds: float
     peak_rss_mb: float
     rss_samples_mb: list[float]
+    cpu_seconds: float = 0.0
+    """User + system CPU of the run's whole process tree (its reaped descendants
+    included): steadier than pages/s on a shared machine."""
 
     @property
     def rate(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return 1000 * self.cpu_seconds / self.pages if self.pages else 0.0
 
 
 def free_port() -> int:
@@ -181,11 +195,21 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_measured(cmd: list[str], cwd: Path) -> tuple[str, float, list[float]]:
-    """Run cmd; return its stdout, the peak RSS (MB) of its largest process, RSS samples."""
+@dataclass
+class Measured:
+    stdout: str
+    peak_rss_mb: float
+    rss_samples_mb: list[float]
+    cpu_seconds: float
+
+
+def run_measured(cmd: list[str], cwd: Path) -> Measured:
+    """Run cmd; return its stdout, the peak RSS (MB) of its largest process, RSS samples
+    and the CPU seconds of its process tree (see record_tree_cpu)."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples: list[float] = []
     peaks: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     out: list[str] = []
 
     def read() -> None:
@@ -196,6 +220,7 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[str, float, list[float]]:
     reader.start()
     while True:
         record_tree_hwm(proc.pid, peaks)
+        record_tree_cpu(proc.pid, cpu)  # a child that has exited is read as a zombie: final
         pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -207,16 +232,20 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[str, float, list[float]]:
     if proc.returncode not in (0, None):
         raise SystemExit(f"{' '.join(cmd[:4])} failed ({proc.returncode}):\n{err[-2000:]}")
     peak = peaks.get(proc.pid, 0) / 1024
-    return "".join(out), max(peak, max(samples, default=0.0)), [s for s in samples if s]
+    return Measured(
+        "".join(out),
+        max(peak, max(samples, default=0.0)),
+        [s for s in samples if s],
+        sum(cpu.values()),
+    )
 
 
 def run_spider(mode: str, feeds: list[str], work: Path, n: int) -> ModeResult:
-    out, peak, samples = run_measured(
-        [sys.executable, "-m", "bench.crawl_spiders", mode, *feeds], ROOT
-    )
-    stats = json.loads(out.strip().splitlines()[-1])
+    run = run_measured([sys.executable, "-m", "bench.crawl_spiders", mode, *feeds], ROOT)
+    stats = json.loads(run.stdout.strip().splitlines()[-1])
     pages = int(stats.get("response_received_count", 0)) - len(feeds)
-    return ModeResult(mode, pages, float(stats["elapsed_time_seconds"]), peak, samples)
+    seconds = float(stats["elapsed_time_seconds"])
+    return ModeResult(mode, pages, seconds, run.peak_rss_mb, run.rss_samples_mb, run.cpu_seconds)
 
 
 def write_bench_config(cfg: Path, feeds: list[str], extra: str = "") -> Path:
@@ -245,7 +274,7 @@ def write_bench_config(cfg: Path, feeds: list[str], extra: str = "") -> Path:
 
 def run_full(feeds: list[str], work: Path, n: int, run: int) -> ModeResult:
     cfg = write_bench_config(work / f"config{run}", feeds)
-    out, peak, samples = run_measured(
+    measured = run_measured(
         [
             sys.executable,
             "-m",
@@ -260,9 +289,12 @@ def run_full(feeds: list[str], work: Path, n: int, run: int) -> ModeResult:
         ],
         ROOT,
     )
-    summary = json.loads(out)
+    summary = json.loads(measured.stdout)
     pages = sum(s["fetched"] for s in summary["sources"])
-    return ModeResult("full", pages, float(summary["stats"]["elapsed_time_seconds"]), peak, samples)
+    seconds = float(summary["stats"]["elapsed_time_seconds"])
+    return ModeResult(
+        "full", pages, seconds, measured.peak_rss_mb, measured.rss_samples_mb, measured.cpu_seconds
+    )
 
 
 def format_table(results: dict[str, list[ModeResult]], n: int, server: str) -> str:
@@ -271,9 +303,10 @@ def format_table(results: dict[str, list[ModeResult]], n: int, server: str) -> s
         f"`python -m bench crawl --pages {n}` ({server} server, medians of "
         f"{max(len(r) for r in results.values())} run(s))",
         "",
-        "| mode | pages | pages/s | peak RSS MB | RSS at 1/4, 1/2, end (MB) |",
-        "| --- | ---: | ---: | ---: | --- |",
+        "| mode | pages | pages/s | CPU ms/page | peak RSS MB | RSS at 1/4, 1/2, end (MB) |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
+    cpu = {m: median([r.cpu_ms_per_page for r in rs]) for m, rs in results.items()}
     for mode, rs in results.items():
         r = rs[len(rs) // 2]
         s = r.rss_samples_mb
@@ -283,12 +316,18 @@ def format_table(results: dict[str, list[ModeResult]], n: int, server: str) -> s
             else "-"
         )
         lines.append(
-            f"| {mode} | {r.pages} | {med[mode]:.1f} | "
+            f"| {mode} | {r.pages} | {med[mode]:.1f} | {cpu[mode]:.1f} | "
             f"{max(x.peak_rss_mb for x in rs):.0f} | {marks} |"
         )
     if "full" in med and "inline" in med and med["inline"]:
         lines.append("")
         lines.append(f"full / inline = {med['full'] / med['inline']:.2f}x (target >= 1.8x)")
+        if cpu["full"]:
+            lines.append(
+                f"CPU per page, inline / full = {cpu['inline'] / cpu['full']:.2f} (the ratio "
+                f"{os.cpu_count()} cores could give if the pipeline kept them all busy: "
+                f"{(os.cpu_count() or 1) * cpu['inline'] / cpu['full']:.2f}x)"
+            )
     if "full" in med and "fetch" in med and med["fetch"]:
         lines.append(f"full / fetch  = {med['full'] / med['fetch']:.2f}x (target >= 0.35x)")
     return "\n".join(lines)
