@@ -87,42 +87,34 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def record_tree_hwm(root: int, peaks: dict[int, int]) -> None:
-    """Update ``peaks`` (pid -> VmHWM in KiB) for ``root`` and all its descendants.
+_TICK = os.sysconf("SC_CLK_TCK")
 
-    Read from /proc while the processes run: wait4's ru_maxrss is no measure for a
-    child, because Linux carries the high-water mark across fork and exec, so a child
-    of a large process reports at least its parent's size.
+
+def record_tree(root: int, peaks: dict[int, int], cpu: dict[int, float]) -> None:
+    """Update, for ``root`` and all its descendants, ``peaks`` (pid -> VmHWM in KiB) and
+    ``cpu`` (pid -> user + system seconds so far), read from /proc in one walk while
+    they run.
+
+    wait4 measures neither: Linux carries the RSS high-water mark across fork and exec,
+    so a child of a large process reports at least its parent's size; and the
+    extraction pool's processes are children of a fork server that the crawler never
+    reaps, so their CPU is not in the crawler's total. A process that has exited but
+    not been reaped is read as a zombie, with its final times; a process reaped between
+    two samples loses what it did since the latest one (the caller samples every half
+    second).
     """
     todo = [root]
     while todo:
         pid = todo.pop()
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
-                    break
-        except OSError:
-            continue
-        todo.extend(_children(pid))
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def record_tree_cpu(root: int, cpu: dict[int, float]) -> None:
-    """Update ``cpu`` (pid -> user + system seconds so far) for ``root`` and all its
-    descendants, from /proc while they run: the extraction pool's processes are children
-    of a fork server that the crawler never reaps, so wait4 does not count them. A
-    process's last moments after the latest sample are missed (the caller samples every
-    half second)."""
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        try:
+            status = Path(f"/proc/{pid}/status").read_text()
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
+                break
         fields = stat[stat.rindex(")") + 2 :].split()
         cpu[pid] = max(cpu.get(pid, 0.0), (int(fields[11]) + int(fields[12])) / _TICK)
         todo.extend(_children(pid))

@@ -43,8 +43,7 @@ from bench.common import (
     append_results,
     corpus_pages,
     median,
-    record_tree_cpu,
-    record_tree_hwm,
+    record_tree,
 )
 
 FEED_ITEMS = 500
@@ -208,7 +207,7 @@ class Measured:
 
 def run_measured(cmd: list[str], cwd: Path) -> Measured:
     """Run cmd; return its stdout, the peak RSS (MB) of its largest process, RSS samples
-    and the CPU seconds of its process tree (see record_tree_cpu)."""
+    and the CPU seconds of its process tree (see record_tree)."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples: list[float] = []
     peaks: dict[int, int] = {}
@@ -222,8 +221,7 @@ def run_measured(cmd: list[str], cwd: Path) -> Measured:
     reader = threading.Thread(target=read)
     reader.start()
     while True:
-        record_tree_hwm(proc.pid, peaks)
-        record_tree_cpu(proc.pid, cpu)  # a child that has exited is read as a zombie: final
+        record_tree(proc.pid, peaks, cpu)
         pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)

@@ -125,9 +125,6 @@ class BatchWriter:
         self.created.append(story.id)
         return story.id
 
-    def _join(self, story_id: int, row: dict[str, Any]) -> None:
-        self.joins.append((story_id, row))
-
     def _original(self, lookups: BatchLookups, fingerprint: str) -> tuple[int, int | None] | None:
         found = self.originals.get(fingerprint)
         if found is None and (stored := lookups.originals.get(fingerprint)) is not None:
@@ -147,14 +144,14 @@ class BatchWriter:
         if original is not None:
             if original[1] is None:
                 raise SlowPathNeeded(f"original article {original[0]} has no story")
-            self._join(original[1], row)
+            self.joins.append((original[1], row))
             return original[1], False
         seen = row["first_seen"]
         assigner.prepare(self.session, seen)
         sig = assigner.sign(given, row["title"], row["text"], row["published"], seen)
         best = assigner.best_candidate(sig)
         story_id = self._new_story(row) if best is None else best.story_id
-        self._join(story_id, row)
+        self.joins.append((story_id, row))
         independent = assigner.index_article(row["id"], story_id, sig, seen)
         self.signatures.append(assigner.signature_row(row["id"], sig, seen, not independent))
         return story_id, best is None

@@ -96,8 +96,8 @@ class StoryAssigner:
         self._until = until
         self._last_catch_up = now
         self._journal: list[int] | None = None
-        self.outdated = 0
         # indexed (or unreadable) signatures that an older version computed
+        self.outdated = 0
         with _gc_paused():
             self.loaded = self._load(session, now - self.window, until)
         if self.outdated and until is None:

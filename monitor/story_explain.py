@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from monitor.dedup import canonicalize_url, url_key
@@ -28,8 +27,15 @@ from monitor.story_features import (
     tokens,
 )
 from monitor.story_settings import StoriesSettings
-from monitor.story_verify import MAJORITY_CHECK, StoryCheck, Verdict, gap_days, same_story
-from storage.articles import article_id_by_url_hash
+from monitor.story_verify import (
+    MAJORITY_CHECK,
+    StoryCheck,
+    Verdict,
+    gap_days,
+    rare_overlap,
+    same_story,
+)
+from storage.articles import article_ids_by_url_hash
 from storage.models import Article
 
 
@@ -90,13 +96,10 @@ def find_article(session: Session, ref: str) -> Article:
     if key.lstrip("#").isdigit():
         found = session.get(Article, int(key.lstrip("#")))
     else:
-        article_id = article_id_by_url_hash(session, url_key(canonicalize_url(key)))
-        if article_id is None:
-            article_id = article_id_by_url_hash(session, url_key(key))
-        if article_id is None:  # stored without its URL keys (a scan: rare, and one row)
-            article_id = session.scalar(
-                select(Article.id).where(or_(Article.url == key, Article.canonical_url == key))
-            )
+        # as fetched, or as canonicalised: the store keeps both keys
+        keys = [url_key(canonicalize_url(key)), url_key(key)]
+        ids = article_ids_by_url_hash(session, keys)
+        article_id = next((ids[k] for k in keys if k in ids), None)
         found = session.get(Article, article_id) if article_id is not None else None
     if found is None:
         raise ArticleNotFound(
@@ -163,12 +166,11 @@ def explain(
     names = {**_names(earlier), **_names(later)}
     w_later = index.weights(sig_later.feature_ids(), own)
     w_earlier = index.weights(sig_earlier.feature_ids(), own)
-    rare = w_later.keys() & w_earlier.keys()
-    raw = set(sig_later.feature_ids()) & set(sig_earlier.feature_ids())
-    overlap = None
+    rare: set[int] = set()
+    overlap: float | None = None
     if w_later and w_earlier:
-        smaller = min(sum(w_later.values()), sum(w_earlier.values()))
-        overlap = sum(w_later[f] for f in rare) / smaller
+        rare, overlap = rare_overlap(w_later, w_earlier)
+    raw = set(sig_later.feature_ids()) & set(sig_earlier.feature_ids())
     return StoryWhy(
         earlier=_side(earlier, sig_earlier),
         later=_side(later, sig_later),

@@ -58,6 +58,13 @@ def different_days(a: StorySignature, b: StorySignature, slack_days: int) -> boo
     return abs((a.event_day - b.event_day).days) > slack_days
 
 
+def rare_overlap(wa: dict[int, float], wb: dict[int, float]) -> tuple[set[int], float]:
+    """The rare features both sides hold, and their weight as a share of the lighter
+    side's rare-feature weight (both non-empty; a feature weighs the same on both)."""
+    shared = wa.keys() & wb.keys()
+    return shared, sum(wa[f] for f in shared) / min(sum(wa.values()), sum(wb.values()))
+
+
 def same_story(
     a: StorySignature,
     b: StorySignature,
@@ -97,8 +104,7 @@ def same_story(
     wb = weigh(b.feature_ids())
     if not wa or not wb:
         return Verdict(False, jac, "")
-    shared = wa.keys() & wb.keys()
-    overlap = sum(wa[f] for f in shared) / min(sum(wa.values()), sum(wb.values()))
+    shared, overlap = rare_overlap(wa, wb)
     tsim = title_similarity(a, b)
     needed = s.rewrite_overlap
     if index.independent < s.informed_docs:

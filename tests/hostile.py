@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.common import record_tree_hwm
+from bench.common import record_tree
 
 Route = Callable[[BaseHTTPRequestHandler], None]
 REPO = Path(__file__).resolve().parent.parent
@@ -237,8 +237,9 @@ def run_guarded(
         )
         deadline = started + timeout
         peaks: dict[int, int] = {}
+        cpu: dict[int, float] = {}
         while True:
-            record_tree_hwm(proc.pid, peaks)
+            record_tree(proc.pid, peaks, cpu)
             pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break

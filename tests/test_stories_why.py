@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.commands.stories import register, run_stories
+from monitor.dedup import url_key
 from monitor.story_assign import StoryAssigner
 from monitor.story_explain import ArticleNotFound, explain, find_article
 from monitor.story_settings import StoriesSettings
+from storage.articles import add_url_aliases
 from storage.models import Article
 from tests.stories_texts import IT_WORKERS, SEAFOOD, SEAFOOD_REWRITE, copy_of_seafood
 from tests.test_stories_db import T0, Clock, _ctx, add_article, seed_background, sessions
@@ -38,9 +40,9 @@ def _store(sessions: sessionmaker[Session]) -> dict[str, int]:
             ]
         ):
             when = T0 + timedelta(hours=k)
-            art = add_article(
-                session, f"https://{name}.example/a", title, body, when, published=when
-            )
+            url = f"https://{name}.example/a"
+            art = add_article(session, url, title, body, when, published=when)
+            add_url_aliases(session, art.id, [url_key(url)])  # as the store keeps them
             assigner.assign(session, art)
             ids[name] = art.id
         session.commit()
