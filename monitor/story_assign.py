@@ -29,9 +29,11 @@ from monitor.story_features import (
     signature,
 )
 from monitor.story_index import StoryIndex
+from monitor.story_overrides import StoryOverrides
 from monitor.story_settings import StoriesSettings
 from monitor.story_verify import Candidate
 from storage import stories as repo
+from storage import story_overrides
 from storage.models import Article, Story
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ class StoryAssigner:
         self._journal: list[int] | None = None
         # indexed (or unreadable) signatures that an older version computed
         self.outdated = 0
+        self.overrides = StoryOverrides.of(story_overrides.rows(session))
         with _gc_paused():
             self.loaded = self._load(session, now - self.window, until)
         if self.outdated and until is None:
@@ -185,8 +188,20 @@ class StoryAssigner:
         now = _aware(self.clock())
         if (now - self._last_catch_up).total_seconds() < self.catch_up_seconds:
             return
-        self._load(session, self._last_catch_up - CATCH_UP_SLACK)
+        if self.corrected(session):
+            self._rebuild(session)
+        else:
+            self._load(session, self._last_catch_up - CATCH_UP_SLACK)
         self._last_catch_up = now
+
+    def corrected(self, session: Session) -> bool:
+        """True when a user corrected the grouping since the index was built
+        (monitor.story_regroup): the index's stories are out of date, and it must be
+        rebuilt. Asked only while the open transaction has indexed no article that is
+        not written yet (a batch decided in memory), which a rebuild would lose."""
+        return not self._journal and (
+            story_overrides.generation(session) != self.overrides.generation
+        )
 
     def forget(self, article_id: int) -> None:
         """Drop an article from the index (its transaction was rolled back)."""
@@ -207,7 +222,9 @@ class StoryAssigner:
         finally:
             self._journal = None
 
-    def _best_existing(self, session: Session, sig: StorySignature) -> Story | None:
+    def _best_existing(
+        self, session: Session, sig: StorySignature, excluded: frozenset[int] = frozenset()
+    ) -> Story | None:
         """The story of the best verified candidate that still exists in the database.
 
         A candidate whose story is gone while the article itself is now in another one
@@ -216,7 +233,7 @@ class StoryAssigner:
         """
         rebuilt = False
         for _ in range(3):
-            best = self.best_candidate(sig)
+            best = self.best_candidate(sig, excluded)
             if best is None:
                 return None
             story = session.get(Story, best.story_id)
@@ -232,6 +249,7 @@ class StoryAssigner:
 
     def _rebuild(self, session: Session) -> None:
         self.index = StoryIndex(self.settings)
+        self.overrides = StoryOverrides.of(story_overrides.rows(session))
         now = _aware(self._until or self.clock())
         with _gc_paused():
             self.loaded = self._load(session, now - self.window, self._until)
@@ -264,7 +282,15 @@ class StoryAssigner:
                 return story.id
         self.prepare(session, seen)
         sig = self.sign(signature, article.title, article.text, article.published, seen)
-        story = self._best_existing(session, sig)
+        story = None
+        excluded: frozenset[int] = frozenset()
+        if self.overrides.names(article.id):
+            joins, excluded = self.overrides.placement(
+                article.id, lambda ids: story_overrides.story_of(session, ids)
+            )
+            story = None if joins is None else session.get(Story, joins)
+        if story is None:
+            story = self._best_existing(session, sig, excluded)
         if story is None:
             story = repo.create_story(session, article)
         repo.add_to_story(session, story, article)
@@ -296,10 +322,15 @@ class StoryAssigner:
             return signature(title or "", text or "", published, seen)
         return dataclasses.replace(given, published=published, seen=seen)
 
-    def best_candidate(self, sig: StorySignature) -> Candidate | None:
-        """The best verified candidate in the index; its story may be gone from the
-        database (see _best_existing), which the caller checks."""
-        return self.index.best_story(sig)
+    def best_candidate(
+        self, sig: StorySignature, excluded: frozenset[int] = frozenset()
+    ) -> Candidate | None:
+        """The best verified candidate in the index outside the ``excluded`` stories; its
+        story may be gone from the database (see _best_existing), which the caller
+        checks."""
+        if not excluded:
+            return self.index.best_story(sig)
+        return next((c for c in self.index.query(sig) if c.story_id not in excluded), None)
 
     def index_article(
         self, article_id: int, story_id: int, sig: StorySignature, seen: datetime

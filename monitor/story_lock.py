@@ -28,10 +28,10 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from monitor.story_assign import StoryAssigner
+from monitor.story_assign import Clock, StoryAssigner
 from monitor.story_features import StorySignature
 from monitor.story_settings import StoriesSettings
-from storage.models import ArticleSignature
+from storage.models import ArticleSignature, utcnow
 
 STORY_LOCK = 0x6E6577736D6F6E  # "newsmon": one advisory lock per database
 
@@ -75,11 +75,13 @@ def _max_signature_id(session: Session) -> int:
 class LockedStoryAssigner(StoryAssigner):
     """A StoryAssigner that catches up exactly once per (serialised) transaction."""
 
-    def __init__(self, session: Session, settings: StoriesSettings | None = None) -> None:
+    def __init__(
+        self, session: Session, settings: StoriesSettings | None = None, clock: Clock = utcnow
+    ) -> None:
         # Read before the index is loaded: a signature committed in between is loaded
         # twice at worst (and skipped the second time), never missed.
         known = _max_signature_id(session)
-        super().__init__(session, settings, catch_up_seconds=None)
+        super().__init__(session, settings, clock, catch_up_seconds=None)
         self.known_max = known
         self._caught_up_in: SessionTransaction | None = None
         self.caught_up = 0
@@ -91,7 +93,9 @@ class LockedStoryAssigner(StoryAssigner):
             return
         self._caught_up_in = transaction
         top = _max_signature_id(session)
-        if top > self.known_max:
+        if self.corrected(session):
+            self._rebuild(session)
+        elif top > self.known_max:
             since: datetime | None = session.scalar(
                 select(func.min(ArticleSignature.seen)).where(
                     ArticleSignature.article_id > self.known_max

@@ -246,6 +246,33 @@ class ArticleSignature(Base):
     names none, or for rows written before it was kept."""
 
 
+class StoryOverride(Base):
+    """A user's correction of the grouping (`newsmon stories --split/--merge`): two
+    articles kept apart, or together, whatever the figures say.
+
+    Stories are re-made by `newsmon restory`, so a correction names articles, not story
+    ids. The pair is stored once, ``article_id < other_id``; the latest command about a
+    pair replaces the earlier one. Ids only grow (AUTOINCREMENT on SQLite): the highest
+    is the generation a running crawler compares to know its index is out of date.
+    """
+
+    __tablename__ = "story_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    """"apart" or "together"."""
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    other_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("uq_story_overrides_pair", "article_id", "other_id", unique=True),
+        {"sqlite_autoincrement": True},
+    )
+
+
 class AlertEvent(Base):
     """Something one watcher must be told about: a story (once) or a source-health change.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import json
@@ -308,6 +309,19 @@ def _ctx(url: str, out: io.StringIO, err: io.StringIO) -> CommandContext:
     return CommandContext(config=None, database_url=url, stdout=out, stderr=err)  # type: ignore[arg-type]
 
 
+def stories_cli(database_url: str, *argv: str) -> tuple[int, str, str]:
+    """`newsmon stories ARGV` on ``database_url``: exit code, stdout, stderr."""
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    out, err = io.StringIO(), io.StringIO()
+    ctx = _ctx(database_url, out, err)
+    try:
+        code = run_stories(parser.parse_args(["stories", *argv]), ctx)
+    finally:
+        ctx.close()
+    return code, out.getvalue(), err.getvalue()
+
+
 def test_stories_command_json_and_restory(
     sessions: sessionmaker[Session], database_url: str
 ) -> None:
@@ -327,8 +341,6 @@ def test_stories_command_json_and_restory(
             assigner.assign(session, art)
         session.commit()
         before = sorted(session.execute(select(Article.url, Article.story_id)).all())
-
-    import argparse
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
@@ -414,8 +426,6 @@ def test_stories_topic_filter_and_text_listing(
         session.add(Match(article_id=b.id, topic="seafood", matched=False))
         session.commit()
         assert [s.id for s in list_stories(session, topic="seafood")] == [fish]
-
-    import argparse
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import io
 import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.commands.stories import register, run_stories
 from monitor.dedup import url_key
 from monitor.story_assign import StoryAssigner
 from monitor.story_explain import ArticleNotFound, explain, find_article
@@ -18,7 +15,7 @@ from monitor.story_settings import StoriesSettings
 from storage.articles import add_url_aliases
 from storage.models import Article
 from tests.stories_texts import IT_WORKERS, SEAFOOD, SEAFOOD_REWRITE, copy_of_seafood
-from tests.test_stories_db import T0, Clock, _ctx, add_article, seed_background, sessions
+from tests.test_stories_db import T0, Clock, add_article, seed_background, sessions, stories_cli
 
 __all__ = ["sessions"]  # the fixture, used by name
 
@@ -50,15 +47,7 @@ def _store(sessions: sessionmaker[Session]) -> dict[str, int]:
 
 
 def _why(database_url: str, *argv: str) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
-    out, err = io.StringIO(), io.StringIO()
-    ctx = _ctx(database_url, out, err)
-    try:
-        code = run_stories(parser.parse_args(["stories", "--why", *argv]), ctx)
-    finally:
-        ctx.close()
-    return code, out.getvalue(), err.getvalue()
+    return stories_cli(database_url, "--why", *argv)
 
 
 def test_a_rewrite_shows_the_shared_names_that_linked_it(

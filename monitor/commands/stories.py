@@ -1,5 +1,6 @@
-"""`newsmon stories` (list stories with their copies, or why two articles are one story or
-not) and `newsmon restory` (recompute)."""
+"""`newsmon stories` (list stories with their copies, why two articles are one story or
+not, and the user's corrections: monitor.commands.story_corrections) and `newsmon
+restory` (recompute)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session
 
 from monitor.commands.base import CommandContext
+from monitor.commands.story_corrections import add_arguments, run_correction, run_list
 from monitor.jsonable import jsonable
 from monitor.story_assign import restory
 from monitor.story_explain import ArticleNotFound, Feature, Side, StoryWhy, explain, find_article
@@ -47,6 +49,7 @@ def register(sub: Any) -> None:
         help="why two stored articles (ids or URLs) are, or are not, one story: the "
         "figures the assigner decides on, beside the [stories] settings",
     )
+    add_arguments(p)
     p.set_defaults(handler=run_stories)
     r = sub.add_parser("restory", help="recompute the stories of articles seen since DATE")
     r.add_argument("--since", type=_since, required=True, metavar="DATE")
@@ -89,8 +92,17 @@ def story_json(story: StoryView) -> dict[str, Any]:
 
 
 def run_stories(args: argparse.Namespace, ctx: CommandContext) -> int:
+    modes = [f for f in ("why", "split", "merge", "corrections") if getattr(args, f)]
+    if len(modes) > 1:
+        given = " and ".join(f"--{m}" for m in modes)
+        print(f"newsmon stories: {given} cannot be used together", file=ctx.stderr)
+        return 2
     if args.why:
         return run_why(args, ctx)
+    if args.split or args.merge:
+        return run_correction(args, ctx)
+    if args.corrections:
+        return run_list(args, ctx)
     if args.limit is not None and args.limit < 1:
         print("newsmon stories: --limit must be at least 1", file=ctx.stderr)
         return 2
