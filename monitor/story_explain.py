@@ -88,6 +88,9 @@ class StoryWhy:
     only_earlier: tuple[Feature, ...]
     only_later: tuple[Feature, ...]
     window_texts: int
+    correction: str | None = None
+    """"apart" or "together" when a user's correction (`stories --split/--merge`) names
+    the pair: it decides where restory puts them, whatever the figures say."""
 
 
 def find_article(session: Session, ref: str) -> Article:
@@ -187,4 +190,12 @@ def explain(
         only_earlier=_ranked(w_earlier, names, w_earlier.keys() - rare),
         only_later=_ranked(w_later, names, w_later.keys() - rare),
         window_texts=index.independent,
+        correction=_correction(assigner, earlier.id, later.id),
     )
+
+
+def _correction(assigner: StoryAssigner, a: int, b: int) -> str | None:
+    overrides = assigner.overrides
+    if b in overrides.apart.get(a, ()):
+        return "apart"
+    return "together" if b in overrides.together.get(a, ()) else None

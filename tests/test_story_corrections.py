@@ -229,6 +229,10 @@ def test_corrections_are_listed_as_text_and_json(
     code, out, _ = stories_cli(database_url, "--corrections")
     assert code == 0 and out.count("apart") == 2
     assert f"#{ids['rewrite']} https://rewrite.example/a" in out
+    code, out, _ = stories_cli(database_url, "--why", str(ids["rewrite"]), str(ids["copy"]))
+    assert code == 0 and "a user's correction keeps them apart" in out
+    code, out, _ = stories_cli(database_url, "--why", str(ids["report"]), str(ids["copy"]))
+    assert code == 0 and "correction" not in out
     data = json.loads(stories_cli(database_url, "--corrections", "--json")[1])
     assert {a["url"] for row in data for a in row["articles"]} == {
         "https://rewrite.example/a",

@@ -147,6 +147,11 @@ def print_why(why: StoryWhy, s: StoriesSettings, out: TextIO) -> None:
         lines.append(f"stored in one story (#{e.story_id})")
     else:
         lines.append("stored in different stories")
+    if why.correction is not None:
+        lines.append(
+            f"a user's correction keeps them {why.correction} (stories --corrections): "
+            "restory places them so, whatever the figures below say"
+        )
     if later.exact_copy_of == e.id:
         lines.append("the later is an exact copy of the earlier (same text): it joins its story")
         print("\n".join(lines), file=out)
