@@ -69,6 +69,21 @@ def _is_space_like(ch: str) -> bool:
 
 
 def _map_char(ch: str, fold: bool) -> str:
+    """The image of one character, mapped again until it no longer changes: NFKC can
+    expand a character into ones that map on their own (U+FB2A, shin with its dot, into
+    shin and a dot that folding drops), and normalising twice must equal once."""
+    mapped = _map_char_once(ch, fold)
+    for _ in range(3):
+        if mapped == ch or len(mapped) == 0:
+            return mapped
+        again = "".join(_map_char_once(c, fold) for c in mapped)
+        if again == mapped:
+            return mapped
+        ch, mapped = mapped, again
+    return mapped
+
+
+def _map_char_once(ch: str, fold: bool) -> str:
     if ch in _INVISIBLE or unicodedata.category(ch) == "Cf":
         return ""
     s = unicodedata.normalize("NFKC", ch).casefold()
