@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from monitor.alerts.outbox import follow_regrouped_articles
 from monitor.story_bands import band_key_matrix
 from monitor.story_features import (
     LOADABLE_VERSIONS,
@@ -47,7 +46,8 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
+    """A naive datetime is UTC (as SQLite hands it back)."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -94,7 +94,7 @@ class StoryAssigner:
         self.index = StoryIndex(self.settings)
         self.window = timedelta(days=self.settings.window_days)
         self.catch_up_seconds = None if until is not None else catch_up_seconds
-        now = _aware(until or clock())
+        now = as_utc(until or clock())
         self._until = until
         self._last_catch_up = now
         self._journal: list[int] | None = None
@@ -185,7 +185,7 @@ class StoryAssigner:
     def _catch_up(self, session: Session) -> None:
         if self.catch_up_seconds is None:
             return
-        now = _aware(self.clock())
+        now = as_utc(self.clock())
         if (now - self._last_catch_up).total_seconds() < self.catch_up_seconds:
             return
         if self.corrected(session):
@@ -250,7 +250,7 @@ class StoryAssigner:
     def _rebuild(self, session: Session) -> None:
         self.index = StoryIndex(self.settings)
         self.overrides = StoryOverrides.of(story_overrides.rows(session))
-        now = _aware(self._until or self.clock())
+        now = as_utc(self._until or self.clock())
         with _gc_paused():
             self.loaded = self._load(session, now - self.window, self._until)
 
@@ -271,7 +271,7 @@ class StoryAssigner:
         """
         if article.id is None:
             session.flush()
-        seen = _aware(article.first_seen or self.clock())
+        seen = as_utc(article.first_seen or self.clock())
         if article.first_seen is None:
             article.first_seen = seen
         if duplicate_of is not None:
@@ -357,48 +357,3 @@ class StoryAssigner:
             near_copy=near_copy,
             event_day=sig.event_day,
         )
-
-
-def restory(
-    session: Session,
-    since: datetime,
-    settings: StoriesSettings | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    commit_every: int = 500,
-) -> tuple[int, int]:
-    """Recompute the stories of the articles first seen at or after ``since``.
-
-    Earlier articles keep their stories and serve as the index (window before ``since``).
-    Commits every ``commit_every`` articles so that a long run holds no long SQLite lock
-    (on PostgreSQL `newsmon restory` holds the store lock throughout: monitor.story_lock).
-    Enqueues no alert; the alert events of the regrouped articles move with them, so a
-    watcher told about a story is not told again about what it became.
-    Returns (articles assigned, stories now holding them).
-    """
-    since = _aware(since)
-    touched = repo.detach_articles(session, since)
-    repo.delete_signatures(session, since)
-    for story_id in touched:
-        repo.recompute_story(session, story_id)
-    session.commit()
-    assigner = StoryAssigner(session, settings, until=since)
-    ids = repo.article_ids_since(session, since)
-    stories: set[int] = set()
-    for start in range(0, len(ids), commit_every):
-        chunk = ids[start : start + commit_every]
-        for n, article_id in enumerate(chunk, start + 1):
-            article = session.get(Article, article_id)
-            if article is not None and article.story_id is None:
-                # (else gone, or already placed as the original of an earlier duplicate)
-                original = (
-                    session.get(Article, article.duplicate_of_id)
-                    if article.duplicate_of_id
-                    else None
-                )
-                stories.add(assigner.assign(session, article, original))
-            if progress is not None and (n % 100 == 0 or n == len(ids)):
-                progress(n, len(ids))
-        follow_regrouped_articles(session, chunk)
-        session.commit()
-        session.expunge_all()
-    return len(ids), len(stories)

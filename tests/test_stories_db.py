@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.commands.base import CommandContext
 from monitor.commands.stories import register, run_restory, run_stories
-from monitor.story_assign import StoryAssigner, restory
+from monitor.story_assign import StoryAssigner
 from monitor.story_features import pack, signature, strong_features, title_words, tokens
+from monitor.story_restory import restory
 from monitor.story_settings import StoriesSettings
 from storage.engine import open_database, session_factory
 from storage.models import Article, ArticleSignature, Story

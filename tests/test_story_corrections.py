@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.dedup import url_key
-from monitor.story_assign import StoryAssigner, restory
+from monitor.story_assign import StoryAssigner
 from monitor.story_lock import LockedStoryAssigner
 from monitor.story_regroup import RegroupError, split
+from monitor.story_restory import restory
 from monitor.story_settings import StoriesSettings
 from storage.articles import add_url_aliases
 from storage.models import AlertEvent, Article, Story, StoryOverride

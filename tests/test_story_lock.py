@@ -27,8 +27,9 @@ from monitor.alerts.watchers import Watcher
 from monitor.cli import main
 from monitor.commands.base import CommandContext
 from monitor.commands.stories import register, run_restory
-from monitor.story_assign import StoryAssigner, restory
+from monitor.story_assign import StoryAssigner
 from monitor.story_lock import STORY_LOCK, LockedStoryAssigner, serialise_transactions
+from monitor.story_restory import restory
 from monitor.story_settings import StoriesSettings
 from storage.engine import open_database, session_factory
 from storage.models import AlertEvent, Article, Story

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from monitor.commands.base import CommandContext
 from monitor.commands.story_corrections import add_arguments, run_correction, run_list
 from monitor.jsonable import jsonable
-from monitor.story_assign import restory
 from monitor.story_explain import ArticleNotFound, Feature, Side, StoryWhy, explain, find_article
 from monitor.story_lock import held
+from monitor.story_restory import restory
 from monitor.story_settings import StoriesSettings
 from storage.stories import StoryView, list_stories
 
