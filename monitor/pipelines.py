@@ -7,7 +7,6 @@ repository; they read settings in from_crawler and take plain values in __init__
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import multiprocessing
 import os
@@ -199,9 +198,7 @@ class StorePipeline:
         if self.stories_factory is not None:
             with Session(self.engine) as session:
                 self.stories = self.stories_factory(session)
-            # The story index is long-lived: keep the collector from re-scanning it.
-            gc.collect()
-            gc.freeze()
+            self.stories.freeze()
 
     def _store_one(self, session: Session, item: PageItem) -> StoreResult:
         assert item.article is not None

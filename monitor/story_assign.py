@@ -98,6 +98,7 @@ class StoryAssigner:
         self._until = until
         self._last_catch_up = now
         self._journal: list[int] | None = None
+        self._frozen = False
         # indexed (or unreadable) signatures that an older version computed
         self.outdated = 0
         self.overrides = StoryOverrides.of(story_overrides.rows(session))
@@ -247,12 +248,21 @@ class StoryAssigner:
                 self.index.drop_story(best.story_id)  # rolled back or deleted meanwhile
         return None
 
+    def freeze(self) -> None:
+        """Keep the garbage collector from scanning the index again and again (a
+        long-lived process: the crawler); a rebuild freezes the new index too."""
+        self._frozen = True
+        gc.collect()
+        gc.freeze()
+
     def _rebuild(self, session: Session) -> None:
         self.index = StoryIndex(self.settings)
         self.overrides = StoryOverrides.of(story_overrides.rows(session))
         now = as_utc(self._until or self.clock())
         with _gc_paused():
             self.loaded = self._load(session, now - self.window, self._until)
+        if self._frozen:
+            self.freeze()
 
     def assign(
         self,
