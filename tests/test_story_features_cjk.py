@@ -105,3 +105,11 @@ def test_traditional_and_simplified_chinese_share_their_features() -> None:
 def test_kana_and_hangul_are_not_changed_by_the_chinese_fold() -> None:
     assert tokens("ウラジオストクの労働者") == ["ウラジオストク", "労働", "働者"]
     assert tokens("북한 노동자 파견") == ["북한", "노동자", "파견"]
+
+
+def test_chinese_pairs_across_a_function_character_are_no_features() -> None:
+    """ "金正恩紧抱北韩士兵的遗孤" gives "士兵" and the name's pairs, not "兵的" or "的遗":
+    pairs that straddle two words would weigh like names."""
+    feats = set(strong_features(tokens("金正恩紧抱北韩士兵的遗孤，他们在平壤")))
+    assert {"l:金正", "l:正恩", "l:士兵", "l:遗孤", "l:平壤"} <= feats
+    assert not {"l:兵的", "l:的遗", "l:他们", "l:们在", "l:在平"} & feats
