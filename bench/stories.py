@@ -335,7 +335,21 @@ def main(argv: list[str]) -> int:
         metavar="KEY=VALUE",
         help="quality: a [stories] setting other than its default, e.g. event_days=false",
     )
+    parser.add_argument(
+        "--by-language",
+        metavar="SETS",
+        help="quality: same-language figures per set, pooled and per language over SETS "
+        "(comma-separated names, or 'all'); prints, writes nothing",
+    )
     args = parser.parse_args(argv)
+    if args.mode == "quality" and args.by_language:
+        from bench.stories_quality import language_report
+
+        names = sorted(SETS) if args.by_language == "all" else args.by_language.split(",")
+        if unknown := [n for n in names if n not in SETS]:
+            parser.error(f"--by-language: unknown set(s) {', '.join(unknown)}")
+        print(language_report(names, _settings(parser, args.setting)))
+        return 0
     if args.mode == "quality":
         from bench.stories_quality import run_quality
 
