@@ -239,7 +239,8 @@ def language_report(names: list[str], settings: StoriesSettings | None = None) -
     language: a change that helps one language and hurts another shows here, and the sets
     are small, so pooling them is what moves least from one run to the next."""
     settings = settings or StoriesSettings()
-    pooled, by_language = Score(), defaultdict(Score)
+    pooled = Score()
+    by_language: defaultdict[str, Score] = defaultdict(Score)
     lines = ["| set | articles (not cached) | precision / recall |", "| --- | ---: | ---: |"]
     for which in names:
         docs, missing = load_docs(*SETS[which])

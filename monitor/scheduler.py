@@ -155,20 +155,29 @@ class Runner:
         run_id = summary.get("run_id") if summary else None
         detail = "" if result.outcome == "ok" else result.stderr_tail[-2000:]
         with self._db() as session, session.begin():
-            if result.killed:
-                # The killed crawl could not finish its own run row; with one crawl at a
-                # time (or one candidate) we know which row is its own.
-                open_runs = state.open_crawl_runs_after(session, before)
-                if len(open_runs) == 1 or self.schedule.max_concurrent_crawls == 1:
-                    for run in open_runs:
-                        state.close_crawl_run(
-                            session,
-                            run.id,
-                            status="killed",
-                            reason=f"killed by newsmon run ({result.outcome})",
-                            now=now,
-                        )
-                        run_id = run_id or run.id
+            # The process has ended, so a run row it left open can never be finished: it
+            # was killed, or stopped before Scrapy closed the spider (a SIGTERM during
+            # start-up). Its own row is the one its summary names, else, with one crawl at
+            # a time (or one candidate), the one opened since it started.
+            open_runs = state.open_crawl_runs_after(session, before)
+            if isinstance(run_id, int):
+                open_runs = [run for run in open_runs if run.id == run_id]
+            elif len(open_runs) > 1 and self.schedule.max_concurrent_crawls > 1:
+                open_runs = []
+            for run in open_runs:
+                state.close_crawl_run(
+                    session,
+                    run.id,
+                    status="killed" if result.killed else "interrupted",
+                    reason=(
+                        f"killed by newsmon run ({result.outcome})"
+                        if result.killed
+                        else f"the crawl process ended without finishing its run: "
+                        f"{result.describe()}"
+                    ),
+                    now=now,
+                )
+                run_id = run_id or run.id
             state.finish_scheduled_crawl(
                 session,
                 crawl_id,

@@ -64,6 +64,33 @@ def test_a_killed_crawls_open_run_is_closed(tmp_path: Path, database_url: str) -
     engine.dispose()
 
 
+def test_a_crawl_that_exits_before_finishing_its_run_leaves_it_closed(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A SIGTERM during start-up: the process exits on its own, without Scrapy's
+    spider_closed, and its run row would say "running" for ever."""
+    runner = Runner(_config(tmp_path), database_url, clock=Clock(T0), out=io.StringIO())
+    runner.open()
+    (job,) = runner.plan.crawls
+    crawl_id, before = runner._begin_crawl(job)
+    engine = create_engine(database_url)
+    with Session(engine) as session, session.begin():
+        run_id = start_run(session, "crawl", T0).id
+    stopped = ProcessResult(4243, 1, "stopped", "", "shutting down\n", 2.0)
+    runner._end_crawl(crawl_id, before, stopped, None)
+    runner.release()
+    runner.engine.dispose()
+    with Session(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None and run.status == "interrupted" and run.finished == T0
+        assert run.finish_reason == (
+            "the crawl process ended without finishing its run: stopped (exit code 1, 2.0 s)"
+        )
+        crawl = session.get(ScheduledCrawl, crawl_id)
+        assert crawl is not None and crawl.crawl_run_id == run_id
+    engine.dispose()
+
+
 def test_second_scheduler_is_refused_and_a_lost_lock_stops_the_first(
     tmp_path: Path, database_url: str
 ) -> None:
