@@ -8,7 +8,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from monitor.config import AppConfig, load_config
@@ -41,14 +41,22 @@ def _config(tmp_path: Path) -> AppConfig:
     return load_config(directory, env={})
 
 
-def test_a_killed_crawls_open_run_is_closed(tmp_path: Path, database_url: str) -> None:
+def _crawl_with_an_open_run(
+    tmp_path: Path, database_url: str
+) -> tuple[Runner, Engine, int, int, int]:
+    """A scheduled crawl begun, and the run row its process wrote before it ended."""
     runner = Runner(_config(tmp_path), database_url, clock=Clock(T0), out=io.StringIO())
     runner.open()
     (job,) = runner.plan.crawls
     crawl_id, before = runner._begin_crawl(job)
     engine = create_engine(database_url)
     with Session(engine) as session, session.begin():
-        run_id = start_run(session, "crawl", T0).id  # what the crawl wrote before it hung
+        run_id = start_run(session, "crawl", T0).id
+    return runner, engine, crawl_id, before, run_id
+
+
+def test_a_killed_crawls_open_run_is_closed(tmp_path: Path, database_url: str) -> None:
+    runner, engine, crawl_id, before, run_id = _crawl_with_an_open_run(tmp_path, database_url)
     killed = ProcessResult(4242, -9, "timeout", "", "still fetching\n", 3600.0, killed=True)
     runner._end_crawl(crawl_id, before, killed, None)
     runner.release()
@@ -69,13 +77,7 @@ def test_a_crawl_that_exits_before_finishing_its_run_leaves_it_closed(
 ) -> None:
     """A SIGTERM during start-up: the process exits on its own, without Scrapy's
     spider_closed, and its run row would say "running" for ever."""
-    runner = Runner(_config(tmp_path), database_url, clock=Clock(T0), out=io.StringIO())
-    runner.open()
-    (job,) = runner.plan.crawls
-    crawl_id, before = runner._begin_crawl(job)
-    engine = create_engine(database_url)
-    with Session(engine) as session, session.begin():
-        run_id = start_run(session, "crawl", T0).id
+    runner, engine, crawl_id, before, run_id = _crawl_with_an_open_run(tmp_path, database_url)
     stopped = ProcessResult(4243, 1, "stopped", "", "shutting down\n", 2.0)
     runner._end_crawl(crawl_id, before, stopped, None)
     runner.release()

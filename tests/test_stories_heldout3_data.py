@@ -37,9 +37,11 @@ EXTRA_LANGUAGES = {"ja", "zh", "uk", "pl"}
 NEAR_DAYS = 3
 
 
-def _problems_here(record: dict[str, Any]) -> list[str]:
+def _problems_here(
+    record: dict[str, Any], extra_languages: frozenset[str] | set[str] = EXTRA_LANGUAGES
+) -> list[str]:
     """The other sets' checks, with this set's extra languages accepted and no others."""
-    if record.get("language") in EXTRA_LANGUAGES:
+    if record.get("language") in extra_languages:
         return _problems({**record, "language": next(iter(sorted(LANGUAGES)))})
     return _problems(record)
 
