@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -107,14 +108,32 @@ class Article(Base):
     first_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     fingerprint: Mapped[str] = mapped_column(String(40), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("articles.id", ondelete="SET NULL"), nullable=True, index=True
+        ForeignKey("articles.id", ondelete="SET NULL"), nullable=True
     )
     story_id: Mapped[int | None] = mapped_column(
-        ForeignKey("stories.id", ondelete="SET NULL"), nullable=True, index=True
+        ForeignKey("stories.id", ondelete="SET NULL"), nullable=True
     )
 
     matches: Mapped[list[Match]] = relationship(
         back_populates="article", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Partial (migration 0012): most articles are no copy, and an index holding their
+    # NULLs made SQLite's statistics price a lookup by duplicate_of_id at the whole
+    # archive, so the digest's copies query walked first_seen instead (1 s at 1M).
+    __table_args__ = (
+        Index(
+            "ix_articles_duplicate_of_id",
+            "duplicate_of_id",
+            sqlite_where=sql_text("duplicate_of_id IS NOT NULL"),
+            postgresql_where=sql_text("duplicate_of_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_articles_story_id",
+            "story_id",
+            sqlite_where=sql_text("story_id IS NOT NULL"),
+            postgresql_where=sql_text("story_id IS NOT NULL"),
+        ),
     )
 
 

@@ -2,6 +2,9 @@
 
 - A batch insert of articles reaches SQLite as multi-row statements (storage.engine),
   and every article is in the search index as soon as the batch commits.
+- ix_articles_duplicate_of_id and ix_articles_story_id hold non-NULL values only
+  (migration 0012), so that after ANALYZE the digest's copies query still looks copies
+  up by them instead of walking first_seen over the archive.
 """
 
 from __future__ import annotations
@@ -11,16 +14,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select, text
+from alembic import command
+from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.bulk import insert_rows
-from storage.engine import open_database
-from storage.models import Article
+from storage.digest_queries import story_copies
+from storage.engine import alembic_config, open_database, upgrade
+from storage.models import Article, Match
 from storage.search import candidate_ids
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
+BEFORE = "0010_story_event_day"
 
 
 @pytest.fixture
@@ -101,3 +107,91 @@ def test_a_failed_batch_leaves_nothing_in_the_index(engine: Engine) -> None:
         assert session.scalars(select(Article.id)).all() == [7]
         assert candidate_ids(session, [["council"]]) == []
         assert candidate_ids(session, [["lighthouse"]]) == [7]
+
+
+def copies_plan(engine: Engine) -> list[str]:
+    """The plan of the digest's copies query for a day of an ANALYZEd archive of 2,000
+    articles, one in twenty an exact copy of the one before, none in a story."""
+    rows = [
+        article_row(i, duplicate_of=i - 1 if i % 20 == 1 and i > 1 else None)
+        for i in range(1, 2001)
+    ]
+    with Session(engine) as session, session.begin():
+        insert_rows(session, Article, rows)
+        insert_rows(
+            session,
+            Match,
+            [
+                {"article_id": i, "topic": "t", "matched": True, "score": 1.0, "keywords": [],
+                 "snippet": "", "computed_at": T0}
+                for i in range(10, 2001, 10)
+            ],
+        )  # fmt: skip
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        statements.append((statement, params))
+
+    until = T0 + timedelta(hours=1900)
+    event.listen(engine, "before_cursor_execute", keep)
+    with Session(engine) as session:
+        copies = story_copies(session, until - timedelta(days=1), until)
+    event.remove(engine, "before_cursor_execute", keep)
+    assert {c.duplicate_of_id for c in copies if c.duplicate_of_id} == {1880}
+    statement, params = statements[-1]
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            return [
+                str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            ]
+        return [str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + statement, params)]
+
+
+def test_copies_are_looked_up_by_their_links_after_analyze(engine: Engine) -> None:
+    plan = copies_plan(engine)
+    assert any("ix_articles_duplicate_of_id" in step for step in plan), plan
+    if engine.dialect.name == "sqlite":
+        # Not "first_seen<?": every article before the window's end.
+        assert not [s for s in plan if s.endswith("(first_seen<?)")], plan
+        assert any("ix_articles_story_id (story_id=?)" in step for step in plan), plan
+
+
+def index_definitions(engine: Engine) -> dict[str, str]:
+    names = ("ix_articles_duplicate_of_id", "ix_articles_story_id")
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+        else:
+            rows = conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes")
+        return {name: sql for name, sql in rows if name in names}
+
+
+def fts_hashsize(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT v FROM articles_fts_config WHERE k = 'hashsize'"
+        ).scalar_one_or_none()
+
+
+def test_migration_0012_up_and_down(database_url: str) -> None:
+    engine = open_database(database_url)
+    command.downgrade(alembic_config(engine), BEFORE)
+    with Session(engine) as session, session.begin():
+        session.execute(insert(Article), [article_row(1), article_row(2, duplicate_of=1)])
+    assert all("IS NOT NULL" not in d for d in index_definitions(engine).values())
+    upgrade(engine)
+    definitions = index_definitions(engine)
+    assert len(definitions) == 2
+    assert all("IS NOT NULL" in d for d in definitions.values()), definitions
+    if engine.dialect.name == "sqlite":
+        assert fts_hashsize(engine) == 16 * 1024 * 1024
+    with Session(engine) as session:
+        ids = session.scalars(select(Article.id).where(Article.duplicate_of_id == 1)).all()
+        assert ids == [2]
+    command.downgrade(alembic_config(engine), BEFORE)
+    assert all("IS NOT NULL" not in d for d in index_definitions(engine).values())
+    if engine.dialect.name == "sqlite":
+        assert fts_hashsize(engine) == 1024 * 1024
+    engine.dispose()
