@@ -8,9 +8,12 @@
    - `rows`: storage.articles.add_article alone (article + URL aliases + matches);
    - `bulk`: Core INSERT ... executemany of articles and matches (how the archive below is
      generated; the ceiling of the database itself).
-2. For each size N: an archive of N articles (one tenth matched, spread over 100 days),
-   then the median of 5 runs of: the digest queries for one day, a listing of the 50
-   newest matched articles, and `newsmon search` for a selective and a broad query.
+2. For each size N: an archive of N articles (one tenth matched, spread over 100 days;
+   two articles a story, one in twenty an exact copy of the one before it; one in 33
+   moved to day 60, a heavy day of about four days' articles), then the median of 5 runs
+   of: the digest queries for a typical day (day 50: N/100 articles) and for the heavy
+   day, a listing of the 50 newest matched articles, and `newsmon search` for a
+   selective and a broad query.
 3. Bytes per article on disk.
 Text is generated from the sentences of ../shared/corpus (or a built-in sample without it).
 """
@@ -46,10 +49,14 @@ from monitor.story_features import signature
 from storage.articles import MatchRecord, NewArticle, add_article, list_articles
 from storage.digest_queries import matched_articles, story_copies
 from storage.engine import open_database
-from storage.models import Article, Match
+from storage.models import Article, Match, Story
 from storage.search import candidate_ids, load_texts
 
 DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
+TYPICAL_DAY = 50
+HEAVY_DAY = 60
+HEAVY_EVERY = 33  # one archive article in 33 is seen on the heavy day
+COPY_EVERY = 20  # one in 20 is an exact copy of the article before it
 FALLBACK = (
     "North Korean workers were sent abroad to build houses. The council approved "
     "the tram line. Prices rose in the third quarter. The minister met farmers."
@@ -183,6 +190,28 @@ def write_rows(engine: Engine, gen: TextGen, n: int, offset: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def _seen(i: int, offset: int, step: timedelta, archive: bool) -> datetime:
+    if archive and i % HEAVY_EVERY == 1:
+        return DAY0 + timedelta(days=HEAVY_DAY) + (step * (i - offset)) % timedelta(days=1)
+    return DAY0 + step * (i - offset)
+
+
+def _links(i: int, seen: datetime, stories: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Archive articles come in stories of two (i, i + 1 for even i; a story row is
+    added for the first); one in COPY_EVERY is an exact copy of the article before it."""
+    story_id = i // 2 + 1
+    if i % 2 == 0:
+        stories[story_id] = {
+            "id": story_id,
+            "title": "",
+            "first_seen": seen,
+            "last_seen": seen,
+            "size": 2,
+        }
+    copy = i % COPY_EVERY == 1
+    return {"story_id": story_id, "duplicate_of_id": i if copy else None}
+
+
 def write_bulk(
     engine: Engine,
     gen: TextGen,
@@ -190,15 +219,19 @@ def write_bulk(
     offset: int,
     days: int = 100,
     progress: Callable[[int], None] | None = None,
+    archive: bool = False,
 ) -> float:
+    """Core INSERTs of articles and matches, 2,000 a transaction. ``archive`` (an even
+    ``offset``) adds stories, exact copies and the heavy day, for the queries."""
     start = time.perf_counter()
     step = timedelta(days=days) / max(n, 1)
     for b in range(0, n, 2000):
         rows: list[dict[str, Any]] = []
         match_rows: list[dict[str, Any]] = []
+        stories: dict[int, dict[str, Any]] = {}
         for i in range(offset + b, offset + min(b + 2000, n)):
             title, body = gen.article(i, n_sentences=8)
-            seen = DAY0 + step * (i - offset)
+            seen = _seen(i, offset, step, archive)
             url = f"https://k{i % 50}.org/a/{i}"
             rows.append(
                 {
@@ -215,6 +248,7 @@ def write_bulk(
                     "published": seen,
                     "first_seen": seen,
                     "fingerprint": uuid.uuid4().hex[:40],
+                    **(_links(i, seen, stories) if archive else {}),
                 }
             )
             match_rows.extend(
@@ -230,6 +264,8 @@ def write_bulk(
                 for m in _match(i)
             )
         with Session(engine) as session, session.begin():
+            if stories:
+                session.execute(insert(Story), list(stories.values()))
             session.execute(insert(Article), rows)
             if match_rows:
                 session.execute(insert(Match), match_rows)
@@ -248,12 +284,13 @@ def timed(fn: Callable[[], object], runs: int = 5) -> float:
 
 
 def queries(engine: Engine, n: int) -> dict[str, float]:
-    day = DAY0 + timedelta(days=50)
+    def digest(day: datetime) -> Callable[[], None]:
+        def run() -> None:
+            with Session(engine) as s:
+                matched_articles(s, day, day + timedelta(days=1))
+                story_copies(s, day, day + timedelta(days=1))
 
-    def digest() -> None:
-        with Session(engine) as s:
-            matched_articles(s, day, day + timedelta(days=1))
-            story_copies(s, day, day + timedelta(days=1))
+        return run
 
     def listing() -> None:
         with Session(engine) as s:
@@ -270,7 +307,8 @@ def queries(engine: Engine, n: int) -> dict[str, float]:
         return run
 
     return {
-        "digest (1 day)": timed(digest),
+        "digest day": timed(digest(DAY0 + timedelta(days=TYPICAL_DAY))),
+        "digest heavy day": timed(digest(DAY0 + timedelta(days=HEAVY_DAY))),
         "list 50 matched": timed(listing),
         "search selective": timed(search('"reference 4242" AND 4242')),
         "search broad": timed(search("the AND of"), runs=3),
@@ -332,7 +370,7 @@ def run_backend(
         rows.append(
             f"| {kind} | write: store {w_store:,.0f}/s (savepoint per article "
             f"{w_apart:,.0f}/s), rows {w_rows:,.0f}/s, "
-            f"bulk {w_bulk:,.0f}/s | | | | | |"
+            f"bulk {w_bulk:,.0f}/s | | | | | | |"
         )
         engine.dispose()
         if path is not None:
@@ -351,6 +389,7 @@ def run_backend(
                 n - done,
                 offset=done,
                 progress=_progress(kind, done),
+                archive=True,
             )
             print(file=sys.stderr)
             done = n
@@ -363,7 +402,7 @@ def run_backend(
             q = queries(engine, n)
             size = db_bytes(engine, path)
             rows.append(
-                f"| {kind} | {n:,} | {q['digest (1 day)']:.0f} | "
+                f"| {kind} | {n:,} | {q['digest day']:.0f} | {q['digest heavy day']:.0f} | "
                 f"{q['list 50 matched']:.0f} | {q['search selective']:.0f} | "
                 f"{q['search broad']:.0f} | {size / n:,.0f} |"
             )
@@ -395,9 +434,9 @@ def main(argv: list[str]) -> int:
         f"`python -m bench storage --sizes {args.sizes} --db {args.db}`; query times are "
         "medians in ms",
         "",
-        "| db | articles | digest day | list 50 matched | search selective | "
-        "search broad | bytes/article |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| db | articles | digest day | digest heavy day | list 50 matched | "
+        "search selective | search broad | bytes/article |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
         for kind in kinds:
