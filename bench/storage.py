@@ -9,8 +9,8 @@
    - `bulk`: Core INSERT ... executemany of articles and matches (how the archive below is
      generated; the ceiling of the database itself).
 2. For each size N: an archive of N articles (one tenth matched, spread over 100 days;
-   two articles a story, one in twenty an exact copy of the one before it; one in 33
-   moved to day 60, a heavy day of about four days' articles), then the median of 5 runs
+   two articles a story, one in twenty an exact copy of the one before it; a block of
+   N/33 more on day 60, a heavy day of about four days' articles), then the median of 5 runs
    of: the digest queries for a typical day (day 50: N/100 articles) and for the heavy
    day, a listing of the 50 newest matched articles, and `newsmon search` for a
    selective and a broad query.
@@ -55,7 +55,7 @@ from storage.search import candidate_ids, load_texts
 DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
 TYPICAL_DAY = 50
 HEAVY_DAY = 60
-HEAVY_EVERY = 33  # one archive article in 33 is seen on the heavy day
+HEAVY_EVERY = 33  # one archive article in 33 is seen on the heavy day, in one block
 COPY_EVERY = 20  # one in 20 is an exact copy of the article before it
 FALLBACK = (
     "North Korean workers were sent abroad to build houses. The council approved "
@@ -190,10 +190,18 @@ def write_rows(engine: Engine, gen: TextGen, n: int, offset: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def _seen(i: int, offset: int, step: timedelta, archive: bool) -> datetime:
-    if archive and i % HEAVY_EVERY == 1:
-        return DAY0 + timedelta(days=HEAVY_DAY) + (step * (i - offset)) % timedelta(days=1)
-    return DAY0 + step * (i - offset)
+def _seen(p: int, n: int, days: int, archive: bool) -> datetime:
+    """When the ``p``-th of ``n`` articles was first seen: evenly over ``days``; in an
+    archive, a block of n / HEAVY_EVERY consecutive articles lands on HEAVY_DAY too (a
+    day's articles are stored that day, so they have neighbouring ids)."""
+    heavy = n // HEAVY_EVERY if archive else 0
+    step = timedelta(days=days) / max(n - heavy, 1)
+    start = int(timedelta(days=HEAVY_DAY) / step) if heavy else n
+    if p < start:
+        return DAY0 + step * p
+    if p < start + heavy:
+        return DAY0 + timedelta(days=HEAVY_DAY) + timedelta(days=1) * (p - start) / heavy
+    return DAY0 + step * (p - heavy)
 
 
 def _links(i: int, seen: datetime, stories: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -224,14 +232,13 @@ def write_bulk(
     """Core INSERTs of articles and matches, 2,000 a transaction. ``archive`` (an even
     ``offset``) adds stories, exact copies and the heavy day, for the queries."""
     start = time.perf_counter()
-    step = timedelta(days=days) / max(n, 1)
     for b in range(0, n, 2000):
         rows: list[dict[str, Any]] = []
         match_rows: list[dict[str, Any]] = []
         stories: dict[int, dict[str, Any]] = {}
         for i in range(offset + b, offset + min(b + 2000, n)):
             title, body = gen.article(i, n_sentences=8)
-            seen = _seen(i, offset, step, archive)
+            seen = _seen(i - offset, n, days, archive)
             url = f"https://k{i % 50}.org/a/{i}"
             rows.append(
                 {
