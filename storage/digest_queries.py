@@ -65,8 +65,9 @@ def _in_window(
 
     Every condition but the ``first_seen`` range is wrapped in coalesce() so that no index
     can serve it: without statistics SQLite prefers an equality on ``ix_matches_matched``
-    or ``ix_articles_duplicate_of_id`` (most of the archive) to the range (one day). Each
-    article's matches are then reached through their primary key (article_id, topic).
+    (most of the archive) to the range (one day); ``ix_articles_duplicate_of_id`` held the
+    NULLs too before migration 0012. Each article's matches are then reached through their
+    primary key (article_id, topic).
     """
     query = query.join(Match, Match.article_id == Article.id).where(
         Article.first_seen >= since,
