@@ -26,7 +26,7 @@ from storage.models import Article, Match
 from storage.search import candidate_ids
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
-BEFORE = "0010_story_event_day"
+BEFORE = "0011_story_overrides"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ writes one segment per statement instead of several to merge later. The setting 
 stored in the index and bounds only the writer's memory.
 
 Revision ID: 0012_write_read_perf
-Revises: 0010_story_event_day
+Revises: 0011_story_overrides
 Create Date: 2026-11-27
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012_write_read_perf"
-down_revision: str | Sequence[str] | None = "0010_story_event_day"
+down_revision: str | Sequence[str] | None = "0011_story_overrides"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
