@@ -140,8 +140,8 @@ def story_copies(
     """
     window = _in_window(select(Article.id), since, until, topic)
     window_stories = (
-        select(Article.story_id)
-        .where(Article.id.in_(window.scalar_subquery()), Article.story_id.is_not(None))
+        _in_window(select(Article.story_id), since, until, topic)
+        .where(Article.story_id.is_not(None))
         .distinct()
     )
     columns = (*_article_columns(), Article.duplicate_of_id)
