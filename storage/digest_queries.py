@@ -1,7 +1,8 @@
 """Read-only queries behind the daily digest: plain typed rows, no ORM objects.
 
 Two queries per digest, whatever its size (no N+1): the matched articles first seen in
-the window (driven by the ``articles.first_seen`` index), then every copy of those
+the window (driven by the ``articles.first_seen`` index, which also holds the copy and
+story links: the window is read from it alone), then every copy of those
 articles (same story, or an exact duplicate of one of them) known before the window's
 end. Both are portable SQL (no dialect-specific functions), so SQLite and PostgreSQL
 give the same rows.

@@ -158,8 +158,35 @@ def test_copies_are_looked_up_by_their_links_after_analyze(engine: Engine) -> No
         assert any("ix_articles_story_id (story_id=?)" in step for step in plan), plan
 
 
-def index_definitions(engine: Engine) -> dict[str, str]:
-    names = ("ix_articles_duplicate_of_id", "ix_articles_story_id")
+def test_the_digest_window_is_read_from_the_first_seen_index_alone(engine: Engine) -> None:
+    """Migration 0013: duplicate_of_id and story_id are in the first_seen index, so the
+    day's articles are chosen without reading the table (on SQLite both columns come
+    after the text and its overflow pages)."""
+    plan = copies_plan(engine)
+    if engine.dialect.name == "sqlite":
+        assert any("COVERING INDEX ix_articles_first_seen (first_seen>? AND first_seen<?)"
+                   in step for step in plan), plan  # fmt: skip
+    definition = index_definitions(engine, ("ix_articles_first_seen",))["ix_articles_first_seen"]
+    assert "first_seen, duplicate_of_id, story_id" in definition, definition
+
+
+def test_migration_0013_up_and_down(database_url: str) -> None:
+    engine = open_database(database_url)
+    command.downgrade(alembic_config(engine), "0012_write_read_perf")
+    name = "ix_articles_first_seen"
+    assert "duplicate_of_id" not in index_definitions(engine, (name,))[name]
+    with Session(engine) as session, session.begin():
+        session.execute(insert(Article), [article_row(1), article_row(2, duplicate_of=1)])
+    upgrade(engine)
+    assert "first_seen, duplicate_of_id, story_id" in index_definitions(engine, (name,))[name]
+    with Session(engine) as session:
+        assert session.scalars(select(Article.id).order_by(Article.id)).all() == [1, 2]
+    engine.dispose()
+
+
+def index_definitions(
+    engine: Engine, names: tuple[str, ...] = ("ix_articles_duplicate_of_id", "ix_articles_story_id")
+) -> dict[str, str]:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
