@@ -292,13 +292,10 @@ class StoryAssigner:
                 return story.id
         self.prepare(session, seen)
         sig = self.sign(signature, article.title, article.text, article.published, seen)
-        story = None
-        excluded: frozenset[int] = frozenset()
-        if self.overrides.names(article.id):
-            joins, excluded = self.overrides.placement(
-                article.id, lambda ids: story_overrides.story_of(session, ids)
-            )
-            story = None if joins is None else session.get(Story, joins)
+        joins, excluded = self.overrides.placement(
+            article.id, lambda ids: story_overrides.story_of(session, ids)
+        )
+        story = None if joins is None else session.get(Story, joins)
         if story is None:
             story = self._best_existing(session, sig, excluded)
         if story is None:

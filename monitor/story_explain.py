@@ -190,12 +190,5 @@ def explain(
         only_earlier=_ranked(w_earlier, names, w_earlier.keys() - rare),
         only_later=_ranked(w_later, names, w_later.keys() - rare),
         window_texts=index.independent,
-        correction=_correction(assigner, earlier.id, later.id),
+        correction=assigner.overrides.between(earlier.id, later.id),
     )
-
-
-def _correction(assigner: StoryAssigner, a: int, b: int) -> str | None:
-    overrides = assigner.overrides
-    if b in overrides.apart.get(a, ()):
-        return "apart"
-    return "together" if b in overrides.together.get(a, ()) else None

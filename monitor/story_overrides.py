@@ -32,11 +32,11 @@ class StoryOverrides:
             out.generation = max(out.generation, row.id)
         return out
 
-    def names(self, article_id: int) -> bool:
-        return article_id in self.apart or article_id in self.together
-
-    def partners(self, article_id: int) -> set[int]:
-        return self.apart.get(article_id, set()) | self.together.get(article_id, set())
+    def between(self, a: int, b: int) -> str | None:
+        """The correction recorded for the pair, if any: "apart" or "together"."""
+        if b in self.apart.get(a, ()):
+            return "apart"
+        return "together" if b in self.together.get(a, ()) else None
 
     def placement(
         self, article_id: int, stories: Callable[[Collection[int]], dict[int, int | None]]

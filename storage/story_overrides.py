@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from storage.models import Article, StoryOverride
 
 Kind = Literal["apart", "together"]
-KINDS: tuple[Kind, ...] = ("apart", "together")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +46,8 @@ def record(session: Session, kind: Kind, pairs: Iterable[tuple[int, int]], at: d
         match = or_(
             *(and_(StoryOverride.article_id == a, StoryOverride.other_id == b) for a, b in chunk)
         )
-        lifted += int(
-            session.scalar(select(func.count()).where(match, StoryOverride.kind != kind)) or 0
-        )
+        replaced = session.execute(delete(StoryOverride).where(match, StoryOverride.kind != kind))
+        lifted += int(getattr(replaced, "rowcount", 0) or 0)
         session.execute(delete(StoryOverride).where(match))
     session.execute(
         insert(StoryOverride),

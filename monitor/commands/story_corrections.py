@@ -79,10 +79,11 @@ def run_correction(args: argparse.Namespace, ctx: CommandContext, clock: Clock =
         json.dump(dataclasses.asdict(result), ctx.stdout, indent=2)
         ctx.stdout.write("\n")
     elif isinstance(result, SplitResult):
-        copies = len(result.moved) - len(dict.fromkeys(ids))
+        named = len(set(ids))
+        copies = len(result.moved) - named
         also = f" with {copies} exact cop{'y' if copies == 1 else 'ies'}" if copies else ""
         print(
-            f"story #{result.new_story}: {len(dict.fromkeys(ids))} article(s){also} split "
+            f"story #{result.new_story}: {named} article(s){also} split "
             f"out of #{result.old_story}, where {result.kept} stay",
             file=ctx.stdout,
         )
