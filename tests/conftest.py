@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from storage.engine import open_database
 from tests.sitesrv import SiteServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,3 +102,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'newsmon.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database on each backend (a module may shadow it with its own kind)."""
+    made = open_database(database_url)
+    yield made
+    made.dispose()

@@ -3,7 +3,6 @@ its heartbeat and staleness, digest records, scheduled crawls, status queries.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,18 +10,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from storage import scheduler_state as state
-from storage.engine import open_database
 from storage.runs import ErrorRecord, SourceCounts, finish_run, start_run
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 STALE = 60.0
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_database(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _acquire(engine: Engine, holder: str, now: datetime) -> state.LockInfo:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,13 +26,6 @@ from storage.search import candidate_ids
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 BEFORE = "0011_story_overrides"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = open_database(database_url)
-    yield eng
-    eng.dispose()
 
 
 def article_row(

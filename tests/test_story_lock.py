@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,13 +131,6 @@ class Thread(threading.Thread):
         if self.error is not None:
             raise self.error
         return self.code
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    made = open_database(database_url)
-    yield made
-    made.dispose()
 
 
 def _waiting_for_story_lock(engine: Engine) -> int:
