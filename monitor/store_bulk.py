@@ -148,7 +148,9 @@ class BatchWriter:
             return original[1], False
         seen = row["first_seen"]
         assigner.prepare(self.session, seen)
-        sig = assigner.sign(given, row["title"], row["text"], row["published"], seen)
+        sig = assigner.sign(
+            given, row["title"], row["text"], row["published"], seen, row["language"]
+        )
         best = assigner.best_candidate(sig)
         story_id = self._new_story(row) if best is None else best.story_id
         self.joins.append((story_id, row))

@@ -24,6 +24,7 @@ from monitor.story_features import (
     MIN_SHINGLES,
     SIGNATURE_VERSION,
     StorySignature,
+    language_tag,
     pack,
     signature,
 )
@@ -151,6 +152,7 @@ class StoryAssigner:
                         published=b.published[k],
                         seen=b.seen[k],
                         event_day=b.event_days[k],
+                        language=language_tag(b.languages[k]),
                     )
                 )
             if not bulk and sigs:
@@ -291,7 +293,9 @@ class StoryAssigner:
                 repo.add_to_story(session, story, article)
                 return story.id
         self.prepare(session, seen)
-        sig = self.sign(signature, article.title, article.text, article.published, seen)
+        sig = self.sign(
+            signature, article.title, article.text, article.published, seen, article.language
+        )
         joins, excluded = self.overrides.placement(
             article.id, lambda ids: story_overrides.story_of(session, ids)
         )
@@ -322,12 +326,15 @@ class StoryAssigner:
         text: str | None,
         published: datetime | None,
         seen: datetime,
+        language: str | None = None,
     ) -> StorySignature:
         """The article's signature: ``given`` (computed by an extraction process from
-        the same title and text) with its dates set, else computed here."""
+        the same title and text) with its dates and language set, else computed here."""
         if given is None:
-            return signature(title or "", text or "", published, seen)
-        return dataclasses.replace(given, published=published, seen=seen)
+            return signature(title or "", text or "", published, seen, language)
+        return dataclasses.replace(
+            given, published=published, seen=seen, language=language_tag(language)
+        )
 
     def best_candidate(
         self, sig: StorySignature, excluded: frozenset[int] = frozenset()

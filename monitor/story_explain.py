@@ -32,6 +32,8 @@ from monitor.story_verify import (
     StoryCheck,
     Verdict,
     gap_days,
+    names_keyed_across,
+    names_overlap,
     rare_overlap,
     same_story,
 )
@@ -88,6 +90,10 @@ class StoryWhy:
     only_earlier: tuple[Feature, ...]
     only_later: tuple[Feature, ...]
     window_texts: int
+    names: tuple[int, float] | None = None
+    """Across two languages whose names are keyed alike: how many rare names and figures
+    they share, and their share of the lighter side's (the rule for retellings in another
+    language); None otherwise, or when a side has none."""
     correction: str | None = None
     """"apart" or "together" when a user's correction (`stories --split/--merge`) names
     the pair: it decides where restory puts them, whatever the figures say."""
@@ -112,7 +118,13 @@ def find_article(session: Session, ref: str) -> Article:
 
 
 def _signature(article: Article) -> StorySignature:
-    return signature(article.title or "", article.text or "", article.published, article.first_seen)
+    return signature(
+        article.title or "",
+        article.text or "",
+        article.published,
+        article.first_seen,
+        article.language,
+    )
 
 
 def _names(article: Article) -> dict[int, str]:
@@ -173,6 +185,10 @@ def explain(
     overlap: float | None = None
     if w_later and w_earlier:
         rare, overlap = rare_overlap(w_later, w_earlier)
+    across: tuple[int, float] | None = None
+    if w_later and w_earlier and names_keyed_across(sig_later.language, sig_earlier.language):
+        found = names_overlap(w_later, w_earlier)
+        across = None if found is None else (len(found[0]), found[1])
     raw = set(sig_later.feature_ids()) & set(sig_earlier.feature_ids())
     return StoryWhy(
         earlier=_side(earlier, sig_earlier),
@@ -190,5 +206,6 @@ def explain(
         only_earlier=_ranked(w_earlier, names, w_earlier.keys() - rare),
         only_later=_ranked(w_later, names, w_later.keys() - rare),
         window_texts=index.independent,
+        names=across,
         correction=assigner.overrides.between(earlier.id, later.id),
     )

@@ -135,6 +135,9 @@ class StorySignature:
     event_day: date | None = None
     """The first day the opening names (monitor.story_dates): two articles naming days
     apart tell different events, however many names they share."""
+    language: str | None = None
+    """Primary language subtag ("en", "zh"), or None when unknown: plain words compare
+    only within one language (monitor.story_verify)."""
 
     def minhash_array(self) -> npt.NDArray[np.uint32]:
         return np.frombuffer(self.minhash, dtype="<u4")
@@ -438,8 +441,20 @@ def title_words(title: str) -> tuple[str, ...]:
     return tuple(sorted({w for w in words(title) if len(w) >= 3 and w not in _NOT_NAMES}))
 
 
+def language_tag(language: str | None) -> str | None:
+    """The primary subtag of a page's language ("en-US", "zh_Hant" -> "en", "zh")."""
+    if not language:
+        return None
+    tag = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
+    return tag if tag.isalpha() and 2 <= len(tag) <= 3 else None
+
+
 def signature(
-    title: str, text: str, published: datetime | None = None, seen: datetime | None = None
+    title: str,
+    text: str,
+    published: datetime | None = None,
+    seen: datetime | None = None,
+    language: str | None = None,
 ) -> StorySignature:
     """Compute the signature of one article (~0.2 ms for a 700-word text)."""
     title_toks = tokens(title)
@@ -455,6 +470,7 @@ def signature(
         # Against the publication only: "on Tuesday" in an archive page first seen today
         # says nothing about this week.
         event_day=lede_day(text, published.date()) if published else None,
+        language=language_tag(language),
     )
 
 

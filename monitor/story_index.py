@@ -22,14 +22,22 @@ from itertools import chain
 import numpy as np
 
 from monitor.story_bands import LSH_BANDS, band_key_matrix, band_keys
-from monitor.story_features import MIN_SHINGLES, StorySignature, feature_hash, jaccard_estimate
+from monitor.story_features import (
+    MIN_SHINGLES,
+    WORD,
+    StorySignature,
+    feature_class,
+    feature_hash,
+    jaccard_estimate,
+)
 from monitor.story_postings import MAX_POSTINGS, Postings, list_article, readable, sweep
 from monitor.story_rarity import common_df, rare_weights
 from monitor.story_settings import StoriesSettings
 from monitor.story_tables import LshTable, postings_and_df
-from monitor.story_verify import Candidate, StoryCheck, agrees_with_story
+from monitor.story_verify import Candidate, StoryCheck, agrees_with_story, names_keyed_across
 
 LOOKUP_FEATURES = 16
+LOOKUP_NAMES = 8
 MAX_VERIFY = 8
 LOOKUP_MIN_HITS = 2
 COUNTS_CACHE = 4096
@@ -275,8 +283,15 @@ class StoryIndex:
         common = common_df(self._independent, self.settings)
         df_get = self._df.get
         known = sorted((df, f) for f in sig.feature_ids() if 0 < (df := df_get(f, 0)) <= common)
+        looked = known[:LOOKUP_FEATURES]
+        if self.settings.cross_language and names_keyed_across(sig.language, "*"):
+            # A minority language's plain words are the window's rarest features; its
+            # names and figures are what another language's retelling can share.
+            looked += [k for k in known[LOOKUP_FEATURES:] if feature_class(k[1]) != WORD][
+                :LOOKUP_NAMES
+            ]
         lists = []
-        for df, f in known[:LOOKUP_FEATURES]:
+        for df, f in looked:
             plist = readable(self._postings, f, df, self._stale, self._entries)
             if plist is not None:
                 lists.append(plist)

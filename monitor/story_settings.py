@@ -83,6 +83,21 @@ class StoriesSettings(BaseModel):
         description="Days by which the named days may differ and still be one event (time "
         'zones; "late on Monday" against "on Tuesday").',
     )
+    cross_language: bool = Field(
+        True,
+        description="Link retellings in another language by their names and figures alone "
+        "(the page's language must be known on both sides).",
+    )
+    cross_overlap: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Share of rare name and figure weight that a retelling in another "
+        "language must share, relative to the side with less of it.",
+    )
+    cross_min_shared: int = Field(
+        3, ge=1, description="Rare names and figures a retelling in another language must share."
+    )
     rare_max_share: float = Field(
         0.01,
         gt=0,

@@ -14,7 +14,13 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from monitor.story_features import StorySignature, jaccard_estimate, title_similarity
+from monitor.story_features import (
+    WORD,
+    StorySignature,
+    feature_class,
+    jaccard_estimate,
+    title_similarity,
+)
 
 if TYPE_CHECKING:
     from monitor.story_index import StoryIndex
@@ -114,7 +120,31 @@ def same_story(
             return Verdict(True, overlap, "rewrite")
         if tsim >= s.title_similarity and len(shared) >= s.title_min_shared:
             return Verdict(True, overlap, "title+rewrite")
+    if s.cross_language and names_keyed_across(a.language, b.language):
+        found = names_overlap(wa, wb)
+        if found and found[1] >= s.cross_overlap and len(found[0]) >= s.cross_min_shared:
+            return Verdict(True, found[1], "translation")
     return Verdict(False, max(jac, overlap), "")
+
+
+# Languages whose names are written in Han, kana or Hangul, which are not keyed across
+# scripts (monitor.story_features.name_key covers Latin and Cyrillic): two such
+# articles could share only figures and Latin acronyms, too little to tell a story.
+_UNKEYED_NAMES = frozenset({"zh", "ja", "ko"})
+
+
+def names_keyed_across(a: str | None, b: str | None) -> bool:
+    """Whether two articles are in two known languages whose names are keyed alike."""
+    return bool(a and b and a != b and a not in _UNKEYED_NAMES and b not in _UNKEYED_NAMES)
+
+
+def names_overlap(wa: dict[int, float], wb: dict[int, float]) -> tuple[set[int], float] | None:
+    """:func:`rare_overlap` of the names and figures alone (None when a side has none):
+    across two languages the plain words cannot match, and counting them would hold a
+    retelling to a share it can never reach."""
+    na = {f: w for f, w in wa.items() if feature_class(f) != WORD}
+    nb = {f: w for f, w in wb.items() if feature_class(f) != WORD}
+    return rare_overlap(na, nb) if na and nb else None
 
 
 def agrees_with_story(agreements: Iterable[bool]) -> bool:

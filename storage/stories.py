@@ -37,6 +37,7 @@ class SignatureBatch:
     title_hashes: list[bytes | None]
     near_copy: list[bool | None]
     event_days: list[date | None]
+    languages: list[str | None]
     features: list[str]
     title_words: list[str]
 
@@ -82,7 +83,7 @@ def save_signature(session: Session, row: dict[str, object]) -> None:
 _LOAD_SQL = (
     "SELECT s.article_id, a.story_id, s.seen, s.published, s.version, s.shingles,"
     " s.minhash, s.feature_hashes, s.title_hashes, s.near_copy, s.features, s.title_words,"
-    " s.event_day"
+    " s.event_day, a.language"
     " FROM story_signatures s JOIN articles a ON a.id = s.article_id"
     " WHERE s.seen >= :since{until} ORDER BY s.seen, s.article_id"
 )
@@ -151,6 +152,7 @@ def load_signatures(
             features=list(cols[10]),
             title_words=list(cols[11]),
             event_days=[_as_date(v) for v in cols[12]],
+            languages=list(cols[13]),
         )
 
 

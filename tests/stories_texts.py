@@ -41,6 +41,35 @@ SEAFOOD_REWRITE = (
     "Dalian, the group found."
 )
 
+# Our own retellings of SEAFOOD above: the same names and figures,
+# none of its sentences.
+SEAFOOD_ES = (
+    "Unas 1.850 trabajadoras norcoreanas pelan gambas y limpian abadejo hasta catorce horas "
+    "al día en cuatro plantas de Hunchun, junto a la frontera rusa, según la Alianza "
+    "Ciudadana por los Derechos Laborales, con sede en Seúl. El investigador Park Min-seo "
+    "afirma que los sueldos, unos 2.300 yuanes al mes, se pagan a la empresa Sobaeksu "
+    "Trading y no a las trabajadoras. El pescado llega a exportadores de Dalian. Pyongyang "
+    "ingresaría así 41 millones de dólares al año, en contra de las sanciones de la ONU."
+)
+SEAFOOD_DE = (
+    "Rund 1.850 Nordkoreanerinnen arbeiten seit dem Frühjahr in vier Fischfabriken der "
+    "Grenzstadt Hunchun, berichtet eine Arbeitsrechtsgruppe aus Seoul. Die Frauen schälen "
+    "demnach bis zu vierzehn Stunden am Tag Garnelen und filetieren Seelachs. Ihr Lohn von "
+    "etwa 2.300 Yuan im Monat gehe an eine Handelsfirma und nicht an die Arbeiterinnen "
+    "selbst. Nach Schätzung der Gruppe bringt das dem Regime jährlich 41 Millionen Dollar "
+    "ein. Die Fabriken beliefern Exporteure in Dalian, die an Supermärkte im Ausland "
+    "verkaufen."
+)
+# Another event of the same topic and day, in French: it names Hunchun and Dalian too.
+WAREHOUSE_FIRE_FR = (
+    "Un incendie a détruit mardi un entrepôt frigorifique de Hunchun où travaillaient des "
+    "ouvriers nord-coréens, selon la télévision locale. Quelque 120 pompiers ont lutté "
+    "pendant six heures contre les flammes, et trois personnes ont été blessées. "
+    "L'entrepôt appartenait à un négociant de Dalian, Haixing Cold Chain, qui n'a pas "
+    "répondu aux questions. La police de Yanbian enquête sur un court-circuit."
+)
+
+
 IT_WORKERS = (
     "Prosecutors in Virginia charged three men on Tuesday with helping North Korean IT "
     "workers obtain remote jobs at 64 American technology firms using stolen identities. "

@@ -26,6 +26,7 @@ from tests.stories_texts import (
     BOILER_A,
     IT_WORKERS,
     SEAFOOD,
+    SEAFOOD_DE,
     SEAFOOD_REWRITE,
     background,
     copy_of_seafood,
@@ -58,6 +59,7 @@ def add_article(
     published: datetime | None = None,
     duplicate_of: Article | None = None,
     source: str | None = None,
+    language: str = "en",
 ) -> Article:
     article = Article(
         url_hash=hashlib.sha1(url.encode()).hexdigest(),
@@ -66,7 +68,7 @@ def add_article(
         source=source or url.split("/")[2],
         title=title,
         text=body,
-        language="en",
+        language=language,
         published=published,
         first_seen=seen,
         fingerprint=hashlib.sha1(body.encode()).hexdigest(),
@@ -182,6 +184,35 @@ def test_restart_rebuilds_index_from_database(sessions: sessionmaker[Session]) -
             session, "https://c.example/3", "Rewrite", SEAFOOD_REWRITE, T0 + timedelta(days=1)
         )
         assert second.assign(session, c) == story_id
+        session.commit()
+
+
+def test_a_retelling_in_another_language_joins_after_a_restart(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The rebuilt index knows each article's language (read from the articles table),
+    which the rule for retellings in another language needs."""
+    with sessions() as session:
+        first = StoryAssigner(session, StoriesSettings(), Clock(T0))
+    seed_background(sessions, first)
+    with sessions() as session:
+        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0, T0)
+        story_id = first.assign(session, a)
+        session.commit()
+    del first
+    later = T0 + timedelta(hours=20)
+    with sessions() as session:
+        second = StoryAssigner(session, StoriesSettings(), Clock(later))
+        b = add_article(
+            session,
+            "https://b.example/de",
+            "Fischfabriken",
+            SEAFOOD_DE,
+            later,
+            later,
+            language="de",
+        )
+        assert second.assign(session, b) == story_id
         session.commit()
 
 

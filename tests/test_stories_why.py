@@ -14,7 +14,7 @@ from monitor.story_explain import ArticleNotFound, explain, find_article
 from monitor.story_settings import StoriesSettings
 from storage.articles import add_url_aliases
 from storage.models import Article
-from tests.stories_texts import IT_WORKERS, SEAFOOD, SEAFOOD_REWRITE, copy_of_seafood
+from tests.stories_texts import IT_WORKERS, SEAFOOD, SEAFOOD_DE, SEAFOOD_REWRITE, copy_of_seafood
 from tests.test_stories_db import T0, Clock, add_article, seed_background, sessions, stories_cli
 
 __all__ = ["sessions"]  # the fixture, used by name
@@ -119,3 +119,30 @@ def test_an_article_out_of_the_window_is_compared_all_the_same(
     assert not why.indexed and not why.candidate and why.agreement is None
     assert why.verdict.same  # what the comparison alone says
     assert {"hunchun", "sobaeksu"} <= {f.name for f in why.shared}
+
+
+def test_a_retelling_in_another_language_shows_its_names_and_figures(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    ids = _store(sessions)
+    later = T0 + timedelta(hours=6)
+    with sessions() as session:
+        art = add_article(
+            session,
+            "https://de.example/a",
+            "Fischfabriken",
+            SEAFOOD_DE,
+            later,
+            later,
+            language="de",
+        )
+        add_url_aliases(session, art.id, [url_key("https://de.example/a")])
+        StoryAssigner(session, StoriesSettings(), Clock(later)).assign(session, art)
+        session.commit()
+    code, out, _ = _why(database_url, "https://de.example/a", "https://report.example/a")
+    assert code == 0 and "stored in one story" in out
+    assert "same story: translation" in out
+    assert "languages   en / de: 3 rare names and figures shared" in out
+    assert "cross_min_shared = 3" in out
+    code, out, _ = _why(database_url, "https://de.example/a", f"#{ids['report']}", "--json")
+    assert json.loads(out)["names"][0] == 3

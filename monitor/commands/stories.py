@@ -187,6 +187,13 @@ def print_why(why: StoryWhy, s: StoriesSettings, out: TextIO) -> None:
         f"  shared      {len(why.shared)} rare features (rewrite_min_shared = "
         f"{s.rewrite_min_shared}; title_min_shared = {s.title_min_shared} with similar titles)"
     )
+    if why.names is not None and s.cross_language:
+        count, share = why.names
+        lines.append(
+            f"  languages   {e.language} / {later.language}: {count} rare names and figures "
+            f"shared, {share:.2f} of the smaller side's (cross_min_shared = "
+            f"{s.cross_min_shared}, cross_overlap = {s.cross_overlap})"
+        )
     lines.append(
         f"  titles      word Jaccard {why.title_similarity:.2f} "
         f"(title_similarity = {s.title_similarity})"
