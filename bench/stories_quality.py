@@ -63,6 +63,7 @@ BACKGROUND_DIRS = (
 )
 RELEVANCE_MD = REPO / "docs" / "relevance.md"
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
+MIN_TEXT = 200
 ORDERS = 5
 ALL_ARTICLES = "newsmon stories, all articles (undated ones escape the time rule)"
 DATED_ONLY = "newsmon stories, dated articles only (as in production)"
@@ -86,11 +87,13 @@ class Doc:
 
 
 def _cached(cache: Path, url: str) -> dict[str, str] | None:
+    """The cached page, or None when it is missing or too short to score (a search
+    excerpt of a line or two, which a cache rebuilt from stored copies may hold)."""
     path = cache / f"{hashlib.sha1(url.encode()).hexdigest()}.json"
     if not path.exists():
         return None
     data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    return data if len(data.get("text", "")) >= MIN_TEXT else None
 
 
 def _date(value: str | None) -> datetime | None:

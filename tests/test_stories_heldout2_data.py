@@ -108,14 +108,15 @@ def cache_problem(cache: Path, record: dict[str, Any]) -> str | None:
 
 def check_cache(cache: Path, records: list[dict[str, Any]]) -> None:
     """Every story set's cache test: skipped where the texts are not on the machine;
-    else each cached text is filed under its own URL and long enough. How many lines
+    else each cached text is filed under its own URL. How many lines
     have a text is not asserted: a cache rebuilt from stored copies misses the pages
     they lack, and a rebuild may be under way; the benchmark reports how many it
     scored."""
     if not cache.is_dir():
         pytest.skip(f"{cache} is not on this machine")
     problems = {r["url"]: problem for r in records if (problem := cache_problem(cache, r))}
-    assert {u: p for u, p in problems.items() if p != "missing"} == {}
+    # a short text is skipped by the benchmark like a missing one
+    assert {u: p for u, p in problems.items() if p not in {"missing", "short text"}} == {}
 
 
 def test_cached_texts_are_usable_when_present(records: list[dict[str, Any]]) -> None:

@@ -183,7 +183,8 @@ def test_several_languages_have_their_own_rewrites(records: list[dict[str, Any]]
 
 
 def test_cached_texts_are_usable_when_present(records: list[dict[str, Any]]) -> None:
-    """Each cached text is filed under its own URL and long enough. A text may be missing:
+    """Each cached text is filed under its own URL. A text may be missing or too short to
+    score (the benchmark skips both):
     the caches are rebuilt from stored copies of the pages (2026-11-27: 92 of 117), and
     the benchmark reports how many items it skipped."""
     if not CACHE.is_dir():
@@ -194,6 +195,6 @@ def test_cached_texts_are_usable_when_present(records: list[dict[str, Any]]) -> 
         if not path.is_file():
             continue
         cached = json.loads(path.read_text(encoding="utf-8"))
-        if cached.get("url") != record["url"] or len(cached.get("text", "")) < MIN_TEXT:
-            bad.append(f"wrong url or short text: {record['url']}")
+        if cached.get("url") != record["url"]:
+            bad.append(f"cached under another url: {record['url']}")
     assert bad == []
