@@ -27,6 +27,7 @@ from pathlib import Path
 from monitor.story_features import SHINGLE, signature, words
 from monitor.story_index import StoryIndex
 from monitor.story_settings import StoriesSettings
+from monitor.story_verify import names_keyed_across
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_ROOT = Path("/work/relevance-cache")
@@ -276,14 +277,13 @@ def language_report(names: list[str], settings: StoriesSettings | None = None) -
     return "\n".join(lines) + "\n"
 
 
-_SPACED = frozenset({"en", "de", "fr", "es", "it", "pt", "nl", "pl", "is", "sl", "ru", "uk"})
-
-
 def _pair(a: Doc, b: Doc) -> str:
-    """The per-language row of a pair across languages: alphabets with spaces between
-    words (names keyed alike) or with Chinese, Japanese or Korean on one side."""
-    both = a.language in _SPACED and b.language in _SPACED
-    return "across: Latin/Cyrillic" if both else "across: with zh/ja/ko"
+    """The per-language row of a pair across languages: both in languages whose names
+    are keyed alike (Latin, Cyrillic: the rule for retellings in another language
+    applies), or Chinese, Japanese or Korean on one side."""
+    if names_keyed_across(a.language, b.language):
+        return "across: Latin/Cyrillic"
+    return "across: with zh/ja/ko"
 
 
 def run_quality(

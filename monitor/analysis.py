@@ -36,5 +36,5 @@ def analyse_page(
     return AnalysedPage(
         article=article,
         fingerprint=content_fingerprint(article.text, article.title),
-        signature=signature(article.title, article.text, article.published, None, article.language),
+        signature=signature(article.title, article.text, article.published),
     )

@@ -34,7 +34,7 @@ from monitor.story_postings import MAX_POSTINGS, Postings, list_article, readabl
 from monitor.story_rarity import common_df, rare_weights
 from monitor.story_settings import StoriesSettings
 from monitor.story_tables import LshTable, postings_and_df
-from monitor.story_verify import Candidate, StoryCheck, agrees_with_story, names_keyed_across
+from monitor.story_verify import Candidate, StoryCheck, agrees_with_story, names_keyed
 
 LOOKUP_FEATURES = 16
 LOOKUP_NAMES = 8
@@ -284,7 +284,7 @@ class StoryIndex:
         df_get = self._df.get
         known = sorted((df, f) for f in sig.feature_ids() if 0 < (df := df_get(f, 0)) <= common)
         looked = known[:LOOKUP_FEATURES]
-        if self.settings.cross_language and names_keyed_across(sig.language, "*"):
+        if self.settings.cross_language and names_keyed(sig.language):
             # A minority language's plain words are the window's rarest features; its
             # names and figures are what another language's retelling can share.
             looked += [k for k in known[LOOKUP_FEATURES:] if feature_class(k[1]) != WORD][

@@ -133,9 +133,14 @@ def same_story(
 _UNKEYED_NAMES = frozenset({"zh", "ja", "ko"})
 
 
+def names_keyed(language: str | None) -> bool:
+    """Whether a known language's names are keyed across languages (Latin, Cyrillic)."""
+    return bool(language) and language not in _UNKEYED_NAMES
+
+
 def names_keyed_across(a: str | None, b: str | None) -> bool:
     """Whether two articles are in two known languages whose names are keyed alike."""
-    return bool(a and b and a != b and a not in _UNKEYED_NAMES and b not in _UNKEYED_NAMES)
+    return a != b and names_keyed(a) and names_keyed(b)
 
 
 def names_overlap(wa: dict[int, float], wb: dict[int, float]) -> tuple[set[int], float] | None:

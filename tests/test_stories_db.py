@@ -164,15 +164,21 @@ def test_copies_and_rewrites_form_one_story_with_earliest_first(
         assert views[0].articles[0].url == "https://a.example/orig"
 
 
-def test_restart_rebuilds_index_from_database(sessions: sessionmaker[Session]) -> None:
+def _seafood_story(sessions: sessionmaker[Session], published: datetime | None = None) -> int:
+    """Background and the seafood report placed by an assigner that then goes away (the
+    process before a restart); the report's story id."""
     with sessions() as session:
         first = StoryAssigner(session, StoriesSettings(), Clock(T0))
     seed_background(sessions, first)
     with sessions() as session:
-        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0)
+        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0, published)
         story_id = first.assign(session, a)
         session.commit()
-    del first
+    return story_id
+
+
+def test_restart_rebuilds_index_from_database(sessions: sessionmaker[Session]) -> None:
+    story_id = _seafood_story(sessions)
     with sessions() as session:
         second = StoryAssigner(session, StoriesSettings(), Clock(T0 + timedelta(days=1)))
         assert second.loaded == 31
@@ -192,14 +198,7 @@ def test_a_retelling_in_another_language_joins_after_a_restart(
 ) -> None:
     """The rebuilt index knows each article's language (read from the articles table),
     which the rule for retellings in another language needs."""
-    with sessions() as session:
-        first = StoryAssigner(session, StoriesSettings(), Clock(T0))
-    seed_background(sessions, first)
-    with sessions() as session:
-        a = add_article(session, "https://a.example/1", "Fish plants", SEAFOOD, T0, T0)
-        story_id = first.assign(session, a)
-        session.commit()
-    del first
+    story_id = _seafood_story(sessions, published=T0)
     later = T0 + timedelta(hours=20)
     with sessions() as session:
         second = StoryAssigner(session, StoriesSettings(), Clock(later))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from monitor.story_assign import StoryAssigner
 from monitor.story_features import StorySignature, language_tag, signature
 from monitor.story_index import StoryIndex
 from monitor.story_settings import StoriesSettings
@@ -74,3 +75,12 @@ def test_language_tags_keep_their_primary_subtag() -> None:
     assert language_tag(" DE ") == "de"
     assert language_tag("") is None and language_tag(None) is None
     assert language_tag("x1") is None
+
+
+def test_a_signature_from_extraction_takes_the_stored_articles_language() -> None:
+    """Extraction processes sign without the language; the assigner sets the stored
+    article's, as it sets the dates."""
+    given = signature("Nordkoreanerinnen in Hunchun", SEAFOOD_DE)
+    assert given.language is None
+    signed = StoryAssigner.sign(given, None, None, T1, T1, "de-DE")
+    assert signed.language == "de" and signed.features == given.features

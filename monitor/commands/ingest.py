@@ -141,13 +141,7 @@ def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
         c.fetched += 1
         matches = matcher.match(line.article.title, line.article.text)
         # Computed before the store lock is taken, as the workers do, to hold it briefly.
-        sig = signature(
-            line.article.title,
-            line.article.text,
-            line.article.published,
-            None,
-            line.article.language,
-        )
+        sig = signature(line.article.title, line.article.text, line.article.published)
         for attempt in (1, 2):
             try:
                 with stories.tentative(), ctx.session() as session, session.begin():
